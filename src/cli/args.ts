@@ -1,0 +1,88 @@
+/**
+ * @module Command-line parsing for the one entry point: `serve` (default), `healthcheck`,
+ * `openapi`, `version`, `help`. Small on purpose: @std/cli is on JSR, which we cannot reach.
+ */
+
+export type Command =
+  | { readonly name: "serve" }
+  | {
+    readonly name: "healthcheck";
+    readonly host: string;
+    readonly port: number;
+    readonly timeoutMs: number;
+  }
+  | { readonly name: "openapi" }
+  | { readonly name: "version" }
+  | { readonly name: "help" };
+
+export type ParseResult =
+  | { readonly ok: true; readonly command: Command }
+  | { readonly ok: false; readonly error: string };
+
+export const USAGE = `Usage: matrixrmapi [command] [options]
+
+Commands:
+  serve                     Run the service (default)
+  healthcheck [options]     Probe a running service; exit 0 only when it reports healthy
+      --host <host>         default: localhost
+      --port <port>         default: 8012
+      --timeout <seconds>   default: 2
+  openapi                   Print the OpenAPI document
+  version                   Print the version
+  help                      Print this text
+`;
+
+export function parseArgs(argv: readonly string[]): ParseResult {
+  const [first, ...rest] = argv;
+  const name = first === undefined || first.startsWith("-") ? "serve" : first;
+  const args = first === undefined || first.startsWith("-") ? argv : rest;
+  if (name === "--version" || args[0] === "--version") {
+    return { ok: true, command: { name: "version" } };
+  }
+  if (name === "--help" || args[0] === "--help" || args[0] === "-h") {
+    return { ok: true, command: { name: "help" } };
+  }
+  switch (name) {
+    case "serve":
+    case "openapi":
+    case "version":
+    case "help":
+      return args.length === 0 ? { ok: true, command: { name } } : {
+        ok: false,
+        error: `Cannot parse arguments of "${name}": unexpected ${JSON.stringify(args[0])}`,
+      };
+    case "healthcheck":
+      return _healthcheck(args);
+    default:
+      return { ok: false, error: `Unknown command ${JSON.stringify(name)}` };
+  }
+}
+
+function _healthcheck(args: readonly string[]): ParseResult {
+  let host = "localhost";
+  let port = 8012;
+  let timeoutMs = 2000;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const [flag, inline] = arg.includes("=") ? arg.split(/=(.*)/s, 2) : [arg, undefined];
+    const value = inline ?? args[++i];
+    if (value === undefined) return { ok: false, error: `Option ${flag} needs a value` };
+    if (flag === "--host") {
+      host = value;
+    } else if (flag === "--port") {
+      port = Number(value);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        return { ok: false, error: `Cannot parse --port ${JSON.stringify(value)}: not a port` };
+      }
+    } else if (flag === "--timeout") {
+      const seconds = Number(value);
+      if (!Number.isFinite(seconds) || seconds <= 0) {
+        return { ok: false, error: `Cannot parse --timeout ${JSON.stringify(value)}: not seconds` };
+      }
+      timeoutMs = Math.round(seconds * 1000);
+    } else {
+      return { ok: false, error: `Unknown option ${JSON.stringify(flag)} for healthcheck` };
+    }
+  }
+  return { ok: true, command: { name: "healthcheck", host, port, timeoutMs } };
+}

@@ -1,0 +1,250 @@
+/**
+ * @module The one typed configuration: parsed once from the environment and the kraftwerk
+ * manifest, with every problem reported under the variable it came from.
+ */
+import { z } from "zod";
+import {
+  DEVELOPMENT_MANIFEST,
+  type Manifest,
+  ManifestSchema,
+  serverNameFromProductDns,
+} from "./manifest.ts";
+import { parseCidrList } from "./cidr.ts";
+import type { CidrBlock } from "./cidr.ts";
+import type { LogFormat, LogLevel } from "../log/logger.ts";
+
+export interface Config {
+  readonly synapse: {
+    readonly url: string;
+    readonly registrationSecret: string;
+    readonly botUsername: string;
+    readonly legacyTokenFile: string;
+    readonly publicUrl: string;
+  };
+  readonly serverName: string;
+  readonly manifest: Manifest;
+  readonly manifestPath: string;
+  readonly manifestFound: boolean;
+  readonly dataPath: string;
+  readonly kvPath: string;
+  readonly clientCertPath: string;
+  readonly clientKeyPath: string;
+  readonly mtls: {
+    readonly enabled: boolean;
+    readonly port: number;
+    readonly serverCertPath: string;
+    readonly serverKeyPath: string;
+    readonly caPath: string;
+    readonly caGlob: string;
+    readonly crlPath: string | null;
+  };
+  readonly http: { readonly port: number };
+  readonly bindHost: string;
+  readonly proxy: {
+    readonly trustHeader: boolean;
+    readonly headerName: string;
+    readonly trustedProxies: readonly CidrBlock[];
+  };
+  readonly log: { readonly level: LogLevel; readonly format: LogFormat };
+}
+
+export type ConfigResult =
+  | { readonly ok: true; readonly config: Config; readonly warnings: readonly string[] }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
+/** Reads a file's text, or `null` when it does not exist. Injected so tests need no files. */
+export type ReadText = (path: string) => Promise<string | null>;
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const flag = (fallback: boolean) =>
+  z.enum(["true", "false", "1", "0", "yes", "no"]).default(fallback ? "true" : "false")
+    .transform((v) => v === "true" || v === "1" || v === "yes");
+const path = z.string().min(1).refine((p) => p.startsWith("/") || p.startsWith("."), {
+  message: "must be a file system path",
+});
+const optional = (schema: z.ZodType<string, string>) =>
+  z.string().optional().transform((v) => (v === undefined || v === "" ? undefined : v)).pipe(
+    schema.optional(),
+  );
+
+// Variable names are the ecosystem's (python-libpvarki and the Python matrixrmapi) so the
+// binary drops into existing deployments unchanged.
+const EnvSchema = z.object({
+  SYNAPSE_URL: z.url({ protocol: /^https?$/ }).default("http://synapse:8008"),
+  SYNAPSE_REGISTRATION_SECRET: z.string({ error: "is required" }).min(1, {
+    message: "must not be empty",
+  }),
+  SYNAPSE_BOT_USERNAME: z.string().regex(/^[a-z0-9._=\-/+]+$/, {
+    message: "must be a Matrix localpart (a-z, 0-9 and ._=-/+)",
+  }).default("matrixrmapi-bot"),
+  SYNAPSE_TOKEN_FILE: path.default("/data/persistent/synapse_admin_token"),
+  SYNAPSE_PUBLIC_URL: optional(z.url({ protocol: /^https?$/ })),
+  SERVER_DOMAIN: optional(
+    z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/i, {
+      message: "must be a Matrix server name (host[:port])",
+    }),
+  ),
+  KRAFTWERK_MANIFEST: path.default("/pvarki/kraftwerk-init.json"),
+  PERSISTENT_DATA_PATH: path.default("/data/persistent"),
+  KV_PATH: optional(path),
+  CLIENT_CERT_PATH: optional(path),
+  CLIENT_KEY_PATH: optional(path),
+  MTLS_ENABLED: flag(true),
+  MTLS_SERVER_CERT_PATH: optional(path),
+  MTLS_SERVER_KEY_PATH: optional(path),
+  LOCAL_CA_CERTS_PATH: path.default("/ca_public"),
+  LOCAL_CA_CERTS_GLOB: z.string().min(1).default("*ca*.pem"),
+  MTLS_CRL_PATH: optional(path),
+  MTLS_PORT: port(4625),
+  HTTP_PORT: port(8012),
+  BIND_HOST: z.string().min(1).default("0.0.0.0"),
+  MTLS_TRUST_PROXY_HEADER: flag(false),
+  MTLS_HEADER_NAME: z.string().regex(/^[A-Za-z0-9-]+$/, { message: "must be a header name" })
+    .default("X-ClientCert-DN"),
+  MTLS_TRUSTED_PROXIES: z.string().default(""),
+  LOG_LEVEL: z.string().default("INFO").transform((v) => v.toUpperCase()).pipe(
+    z.enum(["DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL"]),
+  ),
+  LOG_CONSOLE_FORMATTER: z.enum(["ecs", "local"]).default("ecs"),
+});
+
+const LEVELS: Record<string, LogLevel> = {
+  DEBUG: "debug",
+  INFO: "info",
+  WARNING: "warn",
+  WARN: "warn",
+  ERROR: "error",
+  CRITICAL: "error",
+};
+
+/** Parses environment and manifest into a Config; never throws for bad input. */
+export async function parseConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  readText: ReadText,
+): Promise<ConfigResult> {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? "environment");
+      // Quote the offending value, except for the secret.
+      const raw = env[name];
+      const shown = name === "SYNAPSE_REGISTRATION_SECRET" || raw === undefined
+        ? ""
+        : ` (got ${JSON.stringify(raw)})`;
+      problems.push(`${name}: ${issue.message}${shown}`);
+    }
+    return { ok: false, problems };
+  }
+  const e = parsed.data;
+
+  const trustedProxies = parseCidrList(e.MTLS_TRUSTED_PROXIES);
+  if (!trustedProxies.ok) problems.push(`MTLS_TRUSTED_PROXIES: ${trustedProxies.error}`);
+  if (e.MTLS_TRUST_PROXY_HEADER && trustedProxies.ok && trustedProxies.blocks.length === 0) {
+    problems.push(
+      "MTLS_TRUSTED_PROXIES: must list the proxy addresses (CIDR) when MTLS_TRUST_PROXY_HEADER=true",
+    );
+  }
+  if (e.MTLS_ENABLED && e.HTTP_PORT !== 0 && e.MTLS_PORT === e.HTTP_PORT) {
+    problems.push(`MTLS_PORT: must differ from HTTP_PORT (both ${e.HTTP_PORT})`);
+  }
+
+  const manifest = await _loadManifest(e.KRAFTWERK_MANIFEST, readText, problems, warnings);
+  if (problems.length > 0 || manifest === null || !trustedProxies.ok) {
+    return { ok: false, problems };
+  }
+
+  const serverName = e.SERVER_DOMAIN?.toLowerCase() ??
+    serverNameFromProductDns(manifest.value.product.dns);
+  const clientCertPath = e.CLIENT_CERT_PATH ?? `${e.PERSISTENT_DATA_PATH}/public/mtlsclient.pem`;
+  const clientKeyPath = e.CLIENT_KEY_PATH ?? `${e.PERSISTENT_DATA_PATH}/private/mtlsclient.key`;
+  const config: Config = {
+    synapse: {
+      url: e.SYNAPSE_URL.replace(/\/+$/, ""),
+      registrationSecret: e.SYNAPSE_REGISTRATION_SECRET,
+      botUsername: e.SYNAPSE_BOT_USERNAME,
+      legacyTokenFile: e.SYNAPSE_TOKEN_FILE,
+      publicUrl: (e.SYNAPSE_PUBLIC_URL ?? `https://${manifest.value.product.dns}/`)
+        .replace(/\/*$/, "/"),
+    },
+    serverName,
+    manifest: manifest.value,
+    manifestPath: e.KRAFTWERK_MANIFEST,
+    manifestFound: manifest.found,
+    dataPath: e.PERSISTENT_DATA_PATH,
+    kvPath: e.KV_PATH ?? `${e.PERSISTENT_DATA_PATH}/matrixrmapi.kv`,
+    clientCertPath,
+    clientKeyPath,
+    mtls: {
+      enabled: e.MTLS_ENABLED,
+      port: e.MTLS_PORT,
+      serverCertPath: e.MTLS_SERVER_CERT_PATH ?? clientCertPath,
+      serverKeyPath: e.MTLS_SERVER_KEY_PATH ?? clientKeyPath,
+      caPath: e.LOCAL_CA_CERTS_PATH,
+      caGlob: e.LOCAL_CA_CERTS_GLOB,
+      crlPath: e.MTLS_CRL_PATH ?? null,
+    },
+    http: { port: e.HTTP_PORT },
+    bindHost: e.BIND_HOST,
+    proxy: {
+      trustHeader: e.MTLS_TRUST_PROXY_HEADER,
+      headerName: e.MTLS_HEADER_NAME,
+      trustedProxies: trustedProxies.blocks,
+    },
+    log: { level: LEVELS[e.LOG_LEVEL] ?? "info", format: e.LOG_CONSOLE_FORMATTER },
+  };
+  return { ok: true, config, warnings };
+}
+
+async function _loadManifest(
+  path: string,
+  readText: ReadText,
+  problems: string[],
+  warnings: string[],
+): Promise<{ value: Manifest; found: boolean } | null> {
+  let text: string | null;
+  try {
+    text = await readText(path);
+  } catch (err) {
+    problems.push(`KRAFTWERK_MANIFEST: cannot read ${path}: ${(err as Error).message}`);
+    return null;
+  }
+  if (text === null) {
+    warnings.push(
+      `KRAFTWERK_MANIFEST: ${path} does not exist; using the local development manifest ` +
+        `(deployment "${DEVELOPMENT_MANIFEST.deployment}", ` +
+        `product.dns "${DEVELOPMENT_MANIFEST.product.dns}")`,
+    );
+    return { value: DEVELOPMENT_MANIFEST, found: false };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    problems.push(`KRAFTWERK_MANIFEST: ${path} is not JSON: ${(err as Error).message}`);
+    return null;
+  }
+  const result = ManifestSchema.safeParse(json);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      problems.push(
+        `KRAFTWERK_MANIFEST: ${path}: ${issue.path.join(".") || "(root)"}: ${issue.message}`,
+      );
+    }
+    return null;
+  }
+  return { value: result.data, found: true };
+}
+
+/** Reads the real process environment and files; the only place that touches `Deno.env`. */
+export function loadConfigFromProcess(): Promise<ConfigResult> {
+  return parseConfig(Deno.env.toObject(), async (p) => {
+    try {
+      return await Deno.readTextFile(p);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) return null;
+      throw err;
+    }
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * @module `createApp(deps)`: the whole HTTP contract as one Hono app, independent of how
+ * connections arrive (the listeners pass the transport in as bindings).
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import type { Config } from "../config/config.ts";
+import type { Lifecycle } from "../lifecycle/lifecycle.ts";
+import type { Logger } from "../log/logger.ts";
+import { ApiError, createErrorHandler } from "./errors.ts";
+import { type IdentityEnv, identityMiddleware } from "./identity.ts";
+import { requestLogMiddleware } from "./request_log.ts";
+import { registerUserRoutes } from "./routes/users.ts";
+import { type HealthReport, registerHealthRoutes } from "./routes/health.ts";
+import { registerDescriptionRoutes } from "./routes/descriptions.ts";
+import { registerClientRoutes } from "./routes/clients.ts";
+import { registerDocsRoutes } from "./routes/docs.ts";
+
+/** Everything the HTTP layer needs; built by `main.ts`, or by tests with fakes where useful. */
+export interface AppDeps {
+  readonly config: Config;
+  readonly lifecycle: Lifecycle;
+  /** Current health, for the healthcheck endpoint. */
+  readonly health: () => Promise<HealthReport> | HealthReport;
+  readonly log: Logger;
+}
+
+export type App = OpenAPIHono<IdentityEnv>;
+
+/** Largest request body we read; RM's bodies are a few kilobytes (a PEM and two strings). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const JSON_MEDIA = /^application\/([\w.-]+\+)?json$/i;
+
+export function createApp(deps: AppDeps): App {
+  const app: App = new OpenAPIHono<IdentityEnv>({
+    defaultHook: function rejectInvalid(result) {
+      if (!result.success) {
+        const detail = result.error.issues.map((issue) => {
+          const where = [result.target, ...issue.path.map(String)].join(".");
+          return `${where}: ${issue.message}`;
+        }).join("; ");
+        throw new ApiError("invalid_request", `Invalid request: ${detail}`);
+      }
+    },
+  });
+
+  app.onError(createErrorHandler(deps.log));
+  app.notFound(function notFound(c) {
+    throw new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`);
+  });
+  app.use(requestLogMiddleware(deps.log));
+  app.use(identityMiddleware(deps.config.proxy, deps.log));
+  app.use(bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: function tooLarge() {
+      throw new ApiError("payload_too_large", `Request body is over ${MAX_BODY_BYTES} bytes`);
+    },
+  }));
+  app.use(async function requireJsonBody(c, next) {
+    if (c.req.method === "POST" || c.req.method === "PUT") {
+      const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim();
+      if (!JSON_MEDIA.test(type)) {
+        throw new ApiError(
+          "unsupported_media_type",
+          `Content-Type must be application/json (got ${JSON.stringify(type)})`,
+        );
+      }
+    }
+    await next();
+  });
+
+  registerUserRoutes(app, deps);
+  registerHealthRoutes(app, deps);
+  registerDescriptionRoutes(app, deps);
+  registerClientRoutes(app, deps);
+  registerDocsRoutes(app);
+  return app;
+}

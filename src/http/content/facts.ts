@@ -1,0 +1,45 @@
+/**
+ * @module The deployment facts every descriptive answer is built from: Matrix IDs, the public
+ * homeserver URL, room aliases, and RM's proxy path to our info page.
+ */
+import type { Config } from "../../config/config.ts";
+import { ApiError } from "../errors.ts";
+import { callsignToUserId } from "../../matrix/mxid.ts";
+
+export const ROOM_KEYS = ["space", "general", "helpdesk", "offtopic", "admin"] as const;
+export type RoomKey = typeof ROOM_KEYS[number];
+
+export interface DeploymentFacts {
+  readonly deployment: string;
+  readonly serverName: string;
+  readonly homeserverUrl: string;
+  /** The product's name in RM (first label of `product.dns`), used in RM's proxy paths. */
+  readonly productName: string;
+  readonly aliases: Readonly<Record<RoomKey, string>>;
+  readonly botUserId: string;
+}
+
+export function deploymentFacts(config: Config): DeploymentFacts {
+  const dep = config.manifest.deployment;
+  const alias = (key: RoomKey) => `#${dep}-${key}:${config.serverName}`;
+  return {
+    deployment: dep,
+    serverName: config.serverName,
+    homeserverUrl: config.synapse.publicUrl,
+    productName: config.manifest.product.dns.split(".")[0]!,
+    aliases: Object.fromEntries(ROOM_KEYS.map((k) => [k, alias(k)])) as Record<RoomKey, string>,
+    botUserId: `@${config.synapse.botUsername}:${config.serverName}`,
+  };
+}
+
+/** The Matrix ID of a callsign from a request; 422 with the reason when there is none. */
+export function userIdOf(callsign: string, facts: DeploymentFacts): string {
+  const result = callsignToUserId(callsign, facts.serverName);
+  if (!result.ok) throw new ApiError("invalid_request", result.reason);
+  return result.userId;
+}
+
+/** RM's product-proxy path to our `info.md`; the browser fetches it through RM as the person. */
+export function infoMarkdownRef(facts: DeploymentFacts, lang: string): string {
+  return `/api/v1/product/proxy/${facts.productName}/api/v2/clients/${lang}/info.md`;
+}

@@ -1,0 +1,80 @@
+/**
+ * @module Our API's one error vocabulary: a code enum, its exhaustive code → status table, the
+ * `ApiError` routes throw, and the handler that renders every failure in the contract's shape.
+ */
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { Logger } from "../log/logger.ts";
+
+export type ErrorCode =
+  | "malformed_json"
+  | "forbidden"
+  | "not_found"
+  | "method_not_allowed"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "invalid_request"
+  | "unavailable"
+  | "internal";
+
+const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
+  malformed_json: 400,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  invalid_request: 422,
+  unavailable: 503,
+  internal: 500,
+};
+
+/** An expected failure; `message` is shown to the caller, so it must never carry a secret. */
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly status: ContentfulStatusCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ApiError";
+    this.code = code;
+    this.status = STATUS[code];
+  }
+}
+
+/**
+ * The body every error gets: the contract's `OperationResultResponse`, so RM (which forbids
+ * extra fields) can parse it, with the machine-readable code in `extra`.
+ */
+export interface ErrorBody {
+  success: false;
+  error: string;
+  extra: ErrorCode;
+}
+
+export function errorBody(err: ApiError): ErrorBody {
+  return { success: false, error: err.message, extra: err.code };
+}
+
+/** Turns anything thrown into an ApiError; unknown errors become `internal` without details. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException) {
+    // Hono's own validators and middleware throw these (e.g. "Malformed JSON in request body").
+    const code = (Object.keys(STATUS) as ErrorCode[]).find((k) => STATUS[k] === err.status);
+    const message = err.status === 400 ? "Cannot parse request body: malformed JSON" : err.message;
+    return new ApiError(code ?? "internal", message, { cause: err });
+  }
+  return new ApiError("internal", "Internal error; see the service log", { cause: err });
+}
+
+/** Builds the app's `onError` handler. */
+export function createErrorHandler(log: Logger): (err: Error, c: Context) => Response {
+  return function renderError(err: Error, c: Context): Response {
+    const apiError = toApiError(err);
+    if (apiError.code === "internal") {
+      log.error("request failed", { path: c.req.path, error: apiError.cause ?? err });
+    }
+    return c.json(errorBody(apiError), apiError.status);
+  };
+}

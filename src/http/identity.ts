@@ -1,0 +1,102 @@
+/**
+ * @module Who is calling: the identity a listener proved, or, only from trusted proxies and only
+ * when enabled, the proxy's `X-ClientCert-DN` header; plus the per-route authorisation guards.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import type { AppBindings, PeerIdentity } from "./env.ts";
+import { ApiError } from "./errors.ts";
+import { addressInBlocks, type CidrBlock } from "../config/cidr.ts";
+import type { Logger } from "../log/logger.ts";
+import { commonNameOf, parseDistinguishedName } from "./dn.ts";
+
+export interface IdentityPolicy {
+  /** Honour the proxy header at all (`MTLS_TRUST_PROXY_HEADER`). */
+  readonly trustHeader: boolean;
+  /** Header carrying the verified subject DN (`MTLS_HEADER_NAME`). */
+  readonly headerName: string;
+  /** Peers allowed to send it (`MTLS_TRUSTED_PROXIES`). */
+  readonly trustedProxies: readonly CidrBlock[];
+}
+
+export type IdentityEnv = {
+  Bindings: AppBindings;
+  Variables: { identity: PeerIdentity | null };
+};
+
+/** Middleware that puts `identity` in the context for every request. */
+export function identityMiddleware(
+  policy: IdentityPolicy,
+  log: Logger,
+): MiddlewareHandler<IdentityEnv> {
+  const header = policy.headerName.toLowerCase();
+  return async function resolveIdentity(c, next) {
+    const transport = c.env?.transport ?? { kind: "plain", remoteAddress: "" };
+    let identity: PeerIdentity | null = null;
+    if (transport.kind === "mtls") {
+      // A certificate proved in the handshake outranks any header; the header is ignored here.
+      identity = transport.identity;
+    } else {
+      const dn = c.req.header(header);
+      if (dn !== undefined) identity = _fromProxyHeader(dn, transport.remoteAddress, policy, log);
+    }
+    c.set("identity", identity);
+    await next();
+  };
+}
+
+function _fromProxyHeader(
+  dn: string,
+  peer: string,
+  policy: IdentityPolicy,
+  log: Logger,
+): PeerIdentity | null {
+  if (!policy.trustHeader || !addressInBlocks(peer, policy.trustedProxies)) {
+    log.warn("ignored client-certificate header from an untrusted peer", {
+      peer,
+      header: policy.headerName,
+      trust_enabled: policy.trustHeader,
+    });
+    return null;
+  }
+  const rdns = parseDistinguishedName(dn);
+  const cn = rdns.ok ? commonNameOf(rdns.value) : null;
+  if (!rdns.ok || cn === null) {
+    log.warn("ignored unparsable client-certificate header", {
+      peer,
+      reason: rdns.ok ? "no CN" : rdns.error,
+    });
+    return null;
+  }
+  return { cn, dn, serial: null, via: "proxy-header" };
+}
+
+/** The caller's identity; 403 when there is none (the contract answers 403 to anyone else). */
+export function requireCertificate(c: Context<IdentityEnv>): PeerIdentity {
+  const identity = c.get("identity");
+  if (identity === null) {
+    throw new ApiError("forbidden", "A verified client certificate is required");
+  }
+  return identity;
+}
+
+/** The caller must be Rasenmaeher itself (CN == `rasenmaeher.certcn`), not through its proxy. */
+export function requireRasenmaeher(c: Context<IdentityEnv>, rmCn: string): PeerIdentity {
+  const identity = requireCertificate(c);
+  if (identity.cn !== rmCn) {
+    throw new ApiError(
+      "forbidden",
+      `Certificate CN ${JSON.stringify(identity.cn)} is not Rasenmaeher`,
+    );
+  }
+  return identity;
+}
+
+/** RM's product proxy marks what it forwards; such requests must not drive the user lifecycle. */
+export function refuseProductProxy(c: Context<IdentityEnv>): void {
+  if (c.req.header("x-rasenmaeher-proxy") !== undefined) {
+    throw new ApiError(
+      "forbidden",
+      "User lifecycle calls are not accepted through RM's product proxy",
+    );
+  }
+}

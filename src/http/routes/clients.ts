@@ -1,0 +1,179 @@
+/**
+ * @module What a person's client needs: login instructions, the v2 UI data (user and admin),
+ * the Markdown info page reached through RM's proxy, and the two deprecated fragments.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { App, AppDeps } from "../app.ts";
+import {
+  ClientDataResponse,
+  ClientFile,
+  InstructionsResponse,
+  LanguageParam,
+  UserCRUDRequest,
+  UserInstructionFragment,
+} from "../schemas.ts";
+import { requireCertificate, requireRasenmaeher } from "../identity.ts";
+import { type Language, pickLanguage } from "../content/language.ts";
+import { htmlEscape, infoMarkdown, type LoginFacts, loginInstructions } from "../content/texts.ts";
+import { type DeploymentFacts, deploymentFacts, userIdOf } from "../content/facts.ts";
+import { errorResponses } from "./common.ts";
+
+const jsonBody = { required: true, content: { "application/json": { schema: UserCRUDRequest } } };
+const json = (schema: z.ZodType, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+function _login(facts: DeploymentFacts, userId: string, admin: boolean): LoginFacts {
+  const a = facts.aliases;
+  return {
+    userId,
+    homeserverUrl: facts.homeserverUrl,
+    serverName: facts.serverName,
+    spaceAlias: a.space,
+    roomAliases: [a.general, a.helpdesk, a.offtopic],
+    adminRoomAlias: admin ? a.admin : null,
+  };
+}
+
+function _clientData(facts: DeploymentFacts, userId: string, admin: boolean) {
+  const a = facts.aliases;
+  return {
+    matrix_id: userId,
+    homeserver_url: facts.homeserverUrl,
+    server_name: facts.serverName,
+    deployment: facts.deployment,
+    space: a.space,
+    rooms: [
+      { key: "general", alias: a.general },
+      { key: "helpdesk", alias: a.helpdesk },
+      { key: "offtopic", alias: a.offtopic },
+      ...(admin ? [{ key: "admin", alias: a.admin }] : []),
+    ],
+    ...(admin ? { admin: { bot_id: facts.botUserId, power_level: 100 } } : {}),
+  };
+}
+
+export function registerClientRoutes(app: App, deps: AppDeps): void {
+  const facts = deploymentFacts(deps.config);
+  const rmCn = deps.config.manifest.rasenmaeher.certcn;
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/v1/instructions/{lang}",
+      tags: ["clients"],
+      summary: "How to log in to Matrix, for one person",
+      description: "Caller: any verified client certificate.",
+      request: { params: LanguageParam, body: jsonBody },
+      responses: {
+        200: json(InstructionsResponse, "Instructions"),
+        ...errorResponses(400, 403, 413, 415, 422),
+      },
+    }),
+    function instructions(c) {
+      requireCertificate(c);
+      const lang: Language = pickLanguage(c.req.valid("param").lang);
+      const body = c.req.valid("json");
+      const userId = userIdOf(body.callsign, facts);
+      const i = loginInstructions(lang, _login(facts, userId, false));
+      return c.json({
+        callsign: body.callsign,
+        language: lang,
+        instructions: { ...i, matrix_id: userId, homeserver_url: facts.homeserverUrl },
+      }, 200);
+    },
+  );
+
+  for (const admin of [false, true]) {
+    app.openapi(
+      createRoute({
+        method: "post",
+        path: admin ? "/api/v2/admin/clients/data" : "/api/v2/clients/data",
+        tags: ["clients"],
+        summary: admin ? "Data for the admin UI" : "Data for the product page of the UI",
+        description: "Caller: any verified client certificate.",
+        request: { body: jsonBody },
+        responses: {
+          200: json(ClientDataResponse, "Client data"),
+          ...errorResponses(400, 403, 413, 415, 422),
+        },
+      }),
+      function clientData(c) {
+        requireCertificate(c);
+        const userId = userIdOf(c.req.valid("json").callsign, facts);
+        return c.json({ data: _clientData(facts, userId, admin) }, 200);
+      },
+    );
+  }
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/v2/clients/{lang}/info.md",
+      tags: ["clients"],
+      summary: "Info page as Markdown (reached through RM's product proxy)",
+      description: "Caller: Rasenmaeher (its proxy adds the person's callsign to the body).",
+      request: { params: LanguageParam, body: jsonBody },
+      responses: {
+        200: { description: "Markdown", content: { "text/plain": { schema: z.string() } } },
+        ...errorResponses(400, 403, 413, 415, 422),
+      },
+    }),
+    function infoPage(c) {
+      requireRasenmaeher(c, rmCn);
+      const lang = pickLanguage(c.req.valid("param").lang);
+      const body = c.req.valid("json");
+      const userId = userIdOf(body.callsign, facts);
+      return c.text(infoMarkdown(lang, body.callsign, _login(facts, userId, false)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/v1/clients/fragment",
+      tags: ["deprecated"],
+      deprecated: true,
+      summary: "Client files for the old UI: the person's Matrix login details",
+      description: "Caller: any verified client certificate.",
+      request: { body: jsonBody },
+      responses: {
+        200: json(z.array(ClientFile), "Files"),
+        ...errorResponses(400, 403, 413, 415, 422),
+      },
+    }),
+    function clientFiles(c) {
+      requireCertificate(c);
+      const body = c.req.valid("json");
+      const userId = userIdOf(body.callsign, facts);
+      const text = infoMarkdown("en", body.callsign, _login(facts, userId, false));
+      const bytes = new TextEncoder().encode(text);
+      const data = "data:text/markdown;base64," + btoa(String.fromCharCode(...bytes));
+      return c.json([{ title: "Matrix login details", filename: "matrix-login.md", data }], 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/api/v1/admins/fragment",
+      tags: ["deprecated"],
+      deprecated: true,
+      summary: "Admin instructions for the old UI, as HTML",
+      description: "Caller: any verified client certificate.",
+      responses: {
+        200: json(UserInstructionFragment, "HTML fragment"),
+        ...errorResponses(403),
+      },
+    }),
+    function adminFragment(c) {
+      requireCertificate(c);
+      const a = facts.aliases;
+      const html = `<p>Admins of this deployment get power level 100 in ${htmlEscape(a.space)} ` +
+        `and its rooms, and are joined to ${htmlEscape(a.admin)}. ` +
+        `Homeserver: <code>${htmlEscape(facts.homeserverUrl)}</code>.</p>`;
+      return c.json({ html, inject_css: null }, 200);
+    },
+  );
+}

@@ -1,0 +1,25 @@
+/** @module Shared OpenAPI fragments for routes: the error responses every route may give. */
+import { OperationResultResponse } from "../schemas.ts";
+
+const MEANING: Record<number, string> = {
+  400: "Malformed JSON",
+  403: "Caller not allowed (no certificate, or not Rasenmaeher)",
+  404: "Unknown route",
+  413: "Body over 64 KiB",
+  415: "Content-Type is not application/json",
+  422: "Body or parameters fail validation; `error` names the field",
+  503: "Not available now (nothing was changed or recorded)",
+};
+
+export type ErrorResponses = Record<number, {
+  description: string;
+  content: { "application/json": { schema: typeof OperationResultResponse } };
+}>;
+
+/** OpenAPI `responses` entries for the given error statuses, all in our one error shape. */
+export function errorResponses(...statuses: number[]): ErrorResponses {
+  return Object.fromEntries(statuses.map((status) => [status, {
+    description: MEANING[status] ?? "Error",
+    content: { "application/json": { schema: OperationResultResponse } },
+  }]));
+}

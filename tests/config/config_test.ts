@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import { parseConfig } from "../../src/config/config.ts";
+import { TEST_MANIFEST, testConfig } from "../support/config.ts";
+
+const files = (map: Record<string, string>) => (path: string) => Promise.resolve(map[path] ?? null);
+
+Deno.test("parseConfig() applies the ecosystem's defaults", async () => {
+  const result = await parseConfig(
+    { SYNAPSE_REGISTRATION_SECRET: "s3cret" },
+    files({ "/pvarki/kraftwerk-init.json": JSON.stringify(TEST_MANIFEST) }),
+  );
+  assert.ok(result.ok);
+  const c = result.config;
+  assert.equal(c.synapse.url, "http://synapse:8008");
+  assert.equal(c.synapse.botUsername, "matrixrmapi-bot");
+  assert.equal(c.synapse.legacyTokenFile, "/data/persistent/synapse_admin_token");
+  assert.equal(c.serverName, "golden-monkey.dev.example.fi");
+  assert.equal(c.kvPath, "/data/persistent/matrixrmapi.kv");
+  assert.equal(c.clientCertPath, "/data/persistent/public/mtlsclient.pem");
+  assert.equal(c.clientKeyPath, "/data/persistent/private/mtlsclient.key");
+  assert.equal(c.mtls.port, 4625);
+  assert.equal(c.mtls.caPath, "/ca_public");
+  assert.equal(c.mtls.caGlob, "*ca*.pem");
+  assert.equal(c.mtls.crlPath, null);
+  assert.equal(c.http.port, 8012);
+  assert.equal(c.bindHost, "0.0.0.0");
+  assert.equal(c.proxy.trustHeader, false);
+  assert.equal(c.proxy.headerName, "X-ClientCert-DN");
+  assert.deepEqual(c.log, { level: "info", format: "ecs" });
+  assert.equal(c.manifestFound, true);
+  assert.deepEqual(result.warnings, []);
+});
+
+Deno.test("parseConfig() lets SERVER_DOMAIN override the manifest's product DNS", async () => {
+  const c = await testConfig({ SERVER_DOMAIN: "Chat.Example.ORG" });
+  assert.equal(c.serverName, "chat.example.org");
+});
+
+Deno.test("parseConfig() puts KV under PERSISTENT_DATA_PATH unless KV_PATH is set", async () => {
+  assert.equal(
+    (await testConfig({ PERSISTENT_DATA_PATH: "/srv/d" })).kvPath,
+    "/srv/d/matrixrmapi.kv",
+  );
+  assert.equal((await testConfig({ KV_PATH: "/tmp/x.kv" })).kvPath, "/tmp/x.kv");
+});
+
+Deno.test("parseConfig() falls back to the development manifest with a warning", async () => {
+  const result = await parseConfig({ SYNAPSE_REGISTRATION_SECRET: "s" }, files({}));
+  assert.ok(result.ok);
+  assert.equal(result.config.manifest.deployment, "manifest_notfound");
+  assert.equal(result.config.serverName, "localmaeher.dev.pvarki.fi");
+  assert.equal(result.config.manifestFound, false);
+  assert.match(result.warnings.join("\n"), /KRAFTWERK_MANIFEST: .* does not exist/);
+});
+
+Deno.test("parseConfig() lists every problem by variable name and never echoes the secret", async () => {
+  const result = await parseConfig({
+    SYNAPSE_REGISTRATION_SECRET: "",
+    SYNAPSE_URL: "ftp://x",
+    MTLS_PORT: "70000",
+    HTTP_PORT: "abc",
+    LOG_CONSOLE_FORMATTER: "xml",
+    SYNAPSE_BOT_USERNAME: "Bot User",
+  }, files({}));
+  assert.equal(result.ok, false);
+  const text = !result.ok ? result.problems.join("\n") : "";
+  for (
+    const name of [
+      "SYNAPSE_REGISTRATION_SECRET",
+      "SYNAPSE_URL",
+      "MTLS_PORT",
+      "HTTP_PORT",
+      "LOG_CONSOLE_FORMATTER",
+      "SYNAPSE_BOT_USERNAME",
+    ]
+  ) {
+    assert.match(text, new RegExp(`^${name}: `, "m"), `missing ${name} in:\n${text}`);
+  }
+  assert.match(text, /MTLS_PORT: .*\(got "70000"\)/);
+});
+
+Deno.test("parseConfig() requires the registration secret", async () => {
+  const result = await parseConfig({}, files({}));
+  assert.equal(result.ok, false);
+  assert.match(!result.ok ? result.problems.join("\n") : "", /^SYNAPSE_REGISTRATION_SECRET: /m);
+});
+
+Deno.test("parseConfig() does not print a rejected secret", async () => {
+  const result = await parseConfig(
+    { SYNAPSE_REGISTRATION_SECRET: "hunter2", SYNAPSE_URL: "nope" },
+    files({}),
+  );
+  assert.equal(result.ok, false);
+  assert.doesNotMatch(JSON.stringify(result), /hunter2/);
+});
+
+Deno.test("parseConfig() reports a malformed manifest field by path", async () => {
+  const bad = { ...TEST_MANIFEST, product: { dns: "nodots" } };
+  const result = await parseConfig(
+    { SYNAPSE_REGISTRATION_SECRET: "s", KRAFTWERK_MANIFEST: "/m.json" },
+    files({ "/m.json": JSON.stringify(bad) }),
+  );
+  assert.equal(result.ok, false);
+  assert.match(
+    !result.ok ? result.problems.join("\n") : "",
+    /KRAFTWERK_MANIFEST: \/m.json: product.dns: /,
+  );
+});
+
+Deno.test("parseConfig() reports a manifest that is not JSON", async () => {
+  const result = await parseConfig(
+    { SYNAPSE_REGISTRATION_SECRET: "s", KRAFTWERK_MANIFEST: "/m.json" },
+    files({ "/m.json": "{nope" }),
+  );
+  assert.equal(result.ok, false);
+  assert.match(!result.ok ? result.problems.join("\n") : "", /KRAFTWERK_MANIFEST: .* is not JSON/);
+});
+
+Deno.test("parseConfig() requires trusted proxies when the proxy header is trusted", async () => {
+  const result = await parseConfig(
+    { SYNAPSE_REGISTRATION_SECRET: "s", MTLS_TRUST_PROXY_HEADER: "true" },
+    files({}),
+  );
+  assert.equal(result.ok, false);
+  assert.match(!result.ok ? result.problems.join("\n") : "", /^MTLS_TRUSTED_PROXIES: /m);
+  const bad = await parseConfig(
+    { SYNAPSE_REGISTRATION_SECRET: "s", MTLS_TRUSTED_PROXIES: "10.0.0.0/33" },
+    files({}),
+  );
+  assert.match(
+    !bad.ok ? bad.problems.join("\n") : "",
+    /MTLS_TRUSTED_PROXIES: cannot parse "10.0.0.0\/33"/,
+  );
+});
+
+Deno.test("parseConfig() maps the ecosystem's log level names", async () => {
+  assert.equal((await testConfig({ LOG_LEVEL: "warning" })).log.level, "warn");
+  assert.equal((await testConfig({ LOG_LEVEL: "DEBUG" })).log.level, "debug");
+});

@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { crud, mtls, PERSON, plain, RM, testApp } from "../support/app.ts";
+
+const ACTIONS = [
+  ["created", "POST"],
+  ["revoked", "POST"],
+  ["promoted", "POST"],
+  ["demoted", "POST"],
+] as const;
+
+for (const [action, method] of ACTIONS) {
+  Deno.test(`POST /api/v1/users/${action} from RM hands the Matrix ID to the lifecycle and answers 503 until it exists`, async () => {
+    const { postJson, submitted } = await testApp();
+    const res = await postJson(`/api/v1/users/${action}`, crud("ROTTA01a"), mtls(RM), method);
+    assert.equal(res.status, 503);
+    assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
+    const body = await res.json();
+    assert.equal(body.success, false);
+    assert.match(body.error, /not available yet/);
+    assert.deepEqual(Object.keys(body).sort(), ["error", "extra", "success"]);
+    assert.equal(submitted.length, 1);
+    assert.equal(submitted[0]?.action, action);
+    assert.equal(submitted[0]?.userId, "@rotta01a:golden-monkey.dev.example.fi");
+  });
+}
+
+Deno.test("PUT /api/v1/users/updated succeeds and says nothing changed in Matrix", async () => {
+  const { postJson } = await testApp();
+  const res = await postJson("/api/v1/users/updated", crud(), mtls(RM), "PUT");
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.equal(body.success, true);
+  assert.match(body.extra, /^noop: .*new Matrix account/);
+});
+
+Deno.test("the lifecycle's success outcome is reported with its kind in extra", async () => {
+  const { postJson } = await testApp({
+    lifecycle: { submit: () => Promise.resolve({ kind: "accepted", detail: "queued" }) },
+  });
+  const body = await (await postJson("/api/v1/users/created", crud(), mtls(RM))).json();
+  assert.deepEqual(body, { success: true, extra: "accepted: queued", error: null });
+});
+
+Deno.test("user lifecycle routes refuse a person's certificate with 403", async () => {
+  const { postJson, submitted } = await testApp();
+  const res = await postJson("/api/v1/users/revoked", crud("VICTIM"), mtls(PERSON));
+  assert.equal(res.status, 403);
+  assert.equal((await res.json()).success, false);
+  assert.equal(submitted.length, 0);
+});
+
+Deno.test("user lifecycle routes refuse a caller with no certificate with 403", async () => {
+  const { postJson, submitted } = await testApp();
+  const res = await postJson("/api/v1/users/promoted", crud(), plain());
+  assert.equal(res.status, 403);
+  assert.equal(submitted.length, 0);
+});
+
+Deno.test("user lifecycle routes refuse requests that came through RM's product proxy", async () => {
+  const { app, submitted } = await testApp();
+  const res = await app.request("/api/v1/users/created", {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-rasenmaeher-proxy": "productproxy" },
+    body: JSON.stringify(crud()),
+  }, mtls(RM));
+  assert.equal(res.status, 403);
+  assert.match((await res.json()).error, /product proxy/);
+  assert.equal(submitted.length, 0);
+});
+
+Deno.test("a callsign that cannot become a Matrix ID is refused with 422 and the reason", async () => {
+  const { postJson, submitted } = await testApp();
+  const res = await postJson("/api/v1/users/created", crud(""), mtls(RM));
+  assert.equal(res.status, 422);
+  assert.match((await res.json()).error, /Cannot map callsign "" to a Matrix ID: it is empty/);
+  assert.equal(submitted.length, 0);
+});
+
+Deno.test("awkward callsigns reach the lifecycle as Synapse's OIDC login would map them", async () => {
+  const { postJson, submitted } = await testApp();
+  await postJson("/api/v1/users/created", crud("_Äijä=1"), mtls(RM));
+  assert.equal(submitted[0]?.userId, "@=5f=c3=a4ij=c3=a4=3d1:golden-monkey.dev.example.fi");
+});

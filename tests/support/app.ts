@@ -1,0 +1,72 @@
+/** @module In-process requests against `createApp` as RM, as a person, or with no certificate. */
+import { createApp } from "../../src/http/app.ts";
+import type { AppBindings, PeerIdentity } from "../../src/http/env.ts";
+import {
+  createUnavailableLifecycle,
+  type Lifecycle,
+  type LifecycleEvent,
+} from "../../src/lifecycle/lifecycle.ts";
+import { createMemoryLogger } from "../../src/log/logger.ts";
+import { testConfig } from "./config.ts";
+import type { UserCRUDRequest } from "../../src/http/schemas.ts";
+import type { App } from "../../src/http/app.ts";
+import type { Config } from "../../src/config/config.ts";
+
+export interface TestApp {
+  readonly app: App;
+  readonly config: Config;
+  readonly log: ReturnType<typeof createMemoryLogger>;
+  /** Every event that reached the lifecycle, in order. */
+  readonly submitted: LifecycleEvent[];
+  postJson(path: string, body: unknown, env: AppBindings, method?: string): Promise<Response>;
+}
+
+export const RM: PeerIdentity = {
+  cn: "rasenmaeher",
+  dn: "CN=rasenmaeher,O=N/A",
+  serial: "1f",
+  via: "mtls",
+};
+export const PERSON: PeerIdentity = {
+  cn: "ROTTA01a",
+  dn: "CN=ROTTA01a",
+  serial: "2a",
+  via: "mtls",
+};
+
+export const mtls = (identity: PeerIdentity): AppBindings => ({
+  transport: { kind: "mtls", identity, remoteAddress: "127.0.0.1" },
+});
+export const plain = (remoteAddress = "192.0.2.10"): AppBindings => ({
+  transport: { kind: "plain", remoteAddress },
+});
+
+/** A valid `UserCRUDRequest` body for `callsign`. */
+export const crud = (callsign = "ROTTA01a"): UserCRUDRequest => ({
+  uuid: "6f1c1b36-7c1b-4f54-9d86-3f3c2d8e0a11",
+  callsign,
+  x509cert: "-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n",
+});
+
+/** Builds an app with a recording lifecycle; `submitted` collects what reached it. */
+export async function testApp(
+  options: { env?: Record<string, string>; lifecycle?: Lifecycle } = {},
+): Promise<TestApp> {
+  const config = await testConfig(options.env ?? {});
+  const log = createMemoryLogger();
+  const submitted: LifecycleEvent[] = [];
+  const inner = options.lifecycle ?? createUnavailableLifecycle();
+  const app = createApp({
+    config,
+    lifecycle: { submit: (e) => (submitted.push(e), inner.submit(e)) },
+    health: () => ({ healthy: true, extra: "test" }),
+    log,
+  });
+  const postJson = async (path: string, body: unknown, env: AppBindings, method = "POST") =>
+    await app.request(path, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    }, env);
+  return { app, config, log, submitted, postJson };
+}

@@ -1,0 +1,60 @@
+/** @module Runs `main.ts` as a real process, as production and the container probe do. */
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+export interface Output {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `main.ts <args>` to completion with exactly `env` (plus PATH). */
+export async function runMain(args: string[], env: Record<string, string> = {}): Promise<Output> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", MAIN, ...args],
+    env: { PATH: Deno.env.get("PATH") ?? "", NO_COLOR: "1", ...env },
+    clearEnv: true,
+    stdin: "null",
+  }).output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
+/** A TCP port that was free a moment ago. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Starts `main.ts serve` and resolves once `probe` succeeds; `stop()` ends it with SIGTERM. */
+export async function startMain(
+  env: Record<string, string>,
+  probe: () => Promise<boolean>,
+): Promise<{ stop: () => Promise<Output> }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", MAIN, "serve"],
+    env: { PATH: Deno.env.get("PATH") ?? "", NO_COLOR: "1", ...env },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = child.output();
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    const out = await output;
+    const text = new TextDecoder();
+    return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+  };
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return { stop };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const out = await stop();
+  throw new Error(`main.ts did not become ready in 20 s; stderr:\n${out.stderr}`);
+}
