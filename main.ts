@@ -76,6 +76,12 @@ async function serve(): Promise<number> {
     synapse_url: config.synapse.url,
   });
 
+  // Listen for signals first, so a stop request during start-up still shuts down cleanly.
+  const stopped = Promise.withResolvers<void>();
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => stopped.resolve());
+  }
+
   await Deno.mkdir(_dirname(config.kvPath), { recursive: true });
   const kv = await Deno.openKv(config.kvPath);
   const closers: Array<() => Promise<void> | void> = [() => kv.close()];
@@ -90,6 +96,13 @@ async function serve(): Promise<number> {
       log,
     });
     const fetch = app.fetch.bind(app);
+    if (config.mtls.enabled) {
+      const mtls = await _startMtls(config, fetch, log);
+      closers.unshift(mtls.close);
+    } else {
+      log.warn("mTLS listener disabled (MTLS_ENABLED=false)");
+    }
+    // The plain listener (and with it the healthcheck) comes up last: once it answers, both do.
     const plain = await startPlainListener({
       fetch,
       hostname: config.bindHost,
@@ -97,22 +110,12 @@ async function serve(): Promise<number> {
       log,
     });
     closers.unshift(() => plain.close());
-    if (config.mtls.enabled) {
-      const mtls = await _startMtls(config, fetch, log);
-      closers.unshift(mtls.close);
-    } else {
-      log.warn("mTLS listener disabled (MTLS_ENABLED=false)");
-    }
   } catch (err) {
     log.error("start-up failed", { error: err });
     await _closeAll(closers, log);
     return 1;
   }
 
-  const stopped = Promise.withResolvers<void>();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    Deno.addSignalListener(signal, () => stopped.resolve());
-  }
   await stopped.promise;
   log.info("stopping");
   await _closeAll(closers, log);
@@ -125,7 +128,7 @@ async function _startMtls(
   log: Logger,
 ): Promise<{ close: () => Promise<void> }> {
   const caPems = await loadCaCertificates(config.mtls.caPath, config.mtls.caGlob);
-  const crl = createCrlGuard({ path: config.mtls.crlPath, caPems, log });
+  const crl = await createCrlGuard({ path: config.mtls.crlPath, caPems, log });
   const listener = await startMtlsListener({
     fetch,
     hostname: config.bindHost,

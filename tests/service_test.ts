@@ -1,0 +1,117 @@
+/**
+ * End to end: `main.ts serve` as a process with a generated PKI, called over real sockets on
+ * both listeners, as RM and nginx would call it.
+ */
+import assert from "node:assert/strict";
+import { writeDevPki } from "../tools/dev/pki.ts";
+import { freePort, startMain } from "./support/process.ts";
+import { crud } from "./support/app.ts";
+
+async function startService(extra: Record<string, string> = {}) {
+  const dir = await Deno.makeTempDir({ prefix: "service-" });
+  const pki = await writeDevPki(`${dir}/pki`);
+  const mtlsPort = freePort();
+  const httpPort = freePort();
+  const env = {
+    SYNAPSE_URL: "http://127.0.0.1:9",
+    SYNAPSE_REGISTRATION_SECRET: "e2e-secret",
+    KRAFTWERK_MANIFEST: `${dir}/missing.json`,
+    PERSISTENT_DATA_PATH: `${dir}/data`,
+    MTLS_SERVER_CERT_PATH: pki.serverCert,
+    MTLS_SERVER_KEY_PATH: pki.serverKey,
+    LOCAL_CA_CERTS_PATH: pki.caDir,
+    MTLS_CRL_PATH: pki.crl,
+    MTLS_PORT: String(mtlsPort),
+    HTTP_PORT: String(httpPort),
+    BIND_HOST: "127.0.0.1",
+    ...extra,
+  };
+  const service = await startMain(env, async () => {
+    const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/healthcheck`);
+    await res.body?.cancel();
+    return res.ok;
+  });
+  const call = async (who: "rm" | "user", path: string, body: unknown) => {
+    const client = Deno.createHttpClient({
+      caCerts: [await Deno.readTextFile(pki.caChain)],
+      cert: await Deno.readTextFile(who === "rm" ? pki.rmCert : pki.userCert),
+      key: await Deno.readTextFile(who === "rm" ? pki.rmKey : pki.userKey),
+    });
+    try {
+      const res = await fetch(`https://localhost:${mtlsPort}${path}`, {
+        client,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, text: await res.text() };
+    } finally {
+      client.close();
+    }
+  };
+  const plainPost = async (path: string, headers: Record<string, string>) => {
+    const res = await fetch(`http://127.0.0.1:${httpPort}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(crud("DEVUSER1a")),
+    });
+    return { status: res.status, text: await res.text() };
+  };
+  return {
+    call,
+    plainPost,
+    async stop() {
+      const out = await service.stop();
+      await Deno.remove(dir, { recursive: true });
+      return out;
+    },
+  };
+}
+
+Deno.test("the service answers RM over mTLS and refuses a person on RM-only routes", async () => {
+  const s = await startService();
+  try {
+    const info = await s.call("rm", "/api/v2/clients/fi/info.md", crud("DEVUSER1a"));
+    assert.equal(info.status, 200, info.text);
+    assert.match(info.text, /@devuser1a:localmaeher\.dev\.pvarki\.fi/);
+    const asPerson = await s.call("user", "/api/v2/clients/fi/info.md", crud("DEVUSER1a"));
+    assert.equal(asPerson.status, 403);
+    const data = await s.call("user", "/api/v2/clients/data", crud("DEVUSER1a"));
+    assert.equal(data.status, 200);
+    const lifecycle = await s.call("rm", "/api/v1/users/created", crud("DEVUSER1a"));
+    assert.equal(lifecycle.status, 503);
+    assert.equal(JSON.parse(lifecycle.text).success, false);
+  } finally {
+    const out = await s.stop();
+    assert.equal(out.code, 0);
+    assert.doesNotMatch(out.stdout + out.stderr, /e2e-secret/);
+  }
+});
+
+Deno.test("the plain listener honours the proxy header only from a trusted address", async () => {
+  const trusted = await startService({
+    MTLS_TRUST_PROXY_HEADER: "true",
+    MTLS_TRUSTED_PROXIES: "127.0.0.1/32",
+  });
+  try {
+    const res = await trusted.plainPost("/api/v2/clients/en/info.md", {
+      "X-ClientCert-DN": "CN=rasenmaeher,O=x",
+    });
+    assert.equal(res.status, 200, res.text);
+  } finally {
+    await trusted.stop();
+  }
+  const untrusted = await startService({
+    MTLS_TRUST_PROXY_HEADER: "true",
+    MTLS_TRUSTED_PROXIES: "10.0.0.0/8",
+  });
+  try {
+    const res = await untrusted.plainPost("/api/v2/clients/en/info.md", {
+      "X-ClientCert-DN": "CN=rasenmaeher",
+    });
+    assert.equal(res.status, 403);
+  } finally {
+    const out = await untrusted.stop();
+    assert.match(out.stderr, /ignored client-certificate header from an untrusted peer/);
+  }
+});
