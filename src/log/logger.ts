@@ -36,6 +36,7 @@ const REDACTED = "[redacted]";
 /** Returns a copy of `value` with credential-like fields replaced by `[redacted]`. */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 6 || value === null || typeof value !== "object") return value;
+  if (value instanceof Date) return value.toISOString();
   if (value instanceof Error) {
     return { name: value.name, message: value.message };
   }

@@ -54,7 +54,7 @@ const env: Record<string, string> = {
 
 const body = `'{"uuid":"dev-1","callsign":"DEVUSER1a","x509cert":"-"}'`;
 const as = (who: "rm" | "user") =>
-  `--cacert ${pki.caChain} --cert ${who === "rm" ? pki.rmCert : pki.userCert} ` +
+  `-sS --cacert ${pki.caChain} --cert ${who === "rm" ? pki.rmCert : pki.userCert} ` +
   `--key ${who === "rm" ? pki.rmKey : pki.userKey}`;
 console.log(`
 matrixrmapi development stack (state in ${dir})

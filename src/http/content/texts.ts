@@ -115,14 +115,15 @@ export function infoMarkdown(lang: Language, callsign: string, f: LoginFacts): s
     "",
     `${hello} ${_mdEscape(callsign)}!`,
     "",
-    ...i.steps.map((s, n) => `${n + 1}. ${_mdEscape(s)}`),
+    ...i.steps.map((s, n) => `${n + 1}. ${s}`),
     "",
-    ...i.notes.map((s) => `- ${_mdEscape(s)}`),
+    ...i.notes.map((s) => `- ${s}`),
     "",
   ].join("\n");
 }
 
-// Callsigns and aliases go into Markdown; escape what could turn them into markup or HTML.
+// The callsign is the one piece of caller-supplied text in the page: escape anything that could
+// make it markup or HTML. (Matrix IDs and aliases are built from validated, safe characters.)
 function _mdEscape(text: string): string {
   return text.replace(/[\\`*_{}\[\]<>()#+!|~]/g, (c) => "\\" + c);
 }
