@@ -93,3 +93,47 @@ Deno.test("unknown routes and methods are JSON 404s", async () => {
     assert.equal((await res.json()).extra, "not_found");
   }
 });
+
+Deno.test("hostile input on every route never produces a 500", async () => {
+  const { app } = await testApp();
+  const routes = app.routes.filter((r) => r.method !== "ALL");
+  const bodies: Array<BodyInit | undefined> = [
+    undefined,
+    "",
+    "\u0000\u0001\u0002",
+    '{"uuid":"a","callsign":"\\ud800","x509cert":"x"}',
+    JSON.stringify({ uuid: "a", callsign: "a".repeat(5000), x509cert: "x" }),
+    JSON.stringify({ uuid: "a", callsign: "%00../../etc", x509cert: "x" }),
+    JSON.stringify({ uuid: { $ne: 1 }, callsign: ["x"], x509cert: null }),
+    "[".repeat(10_000),
+    new Uint8Array([0xff, 0xfe, 0xfd]),
+  ];
+  const paramValues = ["fi", "..%2F..", "%ff", "x".repeat(300), "%00"];
+  let requests = 0;
+  for (const route of routes) {
+    for (const value of paramValues) {
+      const path = route.path.replace(/:\w+/g, value);
+      for (const body of route.method === "GET" ? [undefined] : bodies) {
+        for (const env of [mtls(RM), plainEnv()]) {
+          const res = await app.request(path, {
+            method: route.method,
+            ...(body === undefined
+              ? {}
+              : { body, headers: { "content-type": "application/json" } }),
+          }, env);
+          requests++;
+          // 503 is the honest "lifecycle not available" answer to a valid callback; 500 never.
+          const expected = res.status < 500 ||
+            (res.status === 503 && (await res.clone().json()).extra === "unavailable");
+          assert.ok(expected, `${route.method} ${path} → ${res.status}`);
+          await res.body?.cancel();
+        }
+      }
+    }
+  }
+  assert.ok(requests > 300);
+});
+
+function plainEnv() {
+  return { transport: { kind: "plain" as const, remoteAddress: "203.0.113.9" } };
+}

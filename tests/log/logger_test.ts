@@ -44,5 +44,5 @@ Deno.test("lines below the configured level are dropped", () => {
 Deno.test("the local format is one readable line with key=value fields", () => {
   const lines: string[] = [];
   createLogger({ format: "local", sink: (l) => lines.push(l) }).info("ready", { port: 8012 });
-  assert.match(lines[0]!, /^\d\d:\d\d:\d\d\.\d{3} INFO  ready port=8012$/);
+  assert.match(lines[0]!, /^\d\d:\d\d:\d\d\.\d{3} INFO {2}ready port=8012$/);
 });
