@@ -5,9 +5,7 @@
 import type { Config } from "../../config/config.ts";
 import { ApiError } from "../errors.ts";
 import { callsignToUserId } from "../../matrix/mxid.ts";
-
-export const ROOM_KEYS = ["space", "general", "helpdesk", "offtopic", "admin"] as const;
-export type RoomKey = typeof ROOM_KEYS[number];
+import { ROOM_KEYS, roomAlias, type RoomKey } from "../../matrix/deployment.ts";
 
 export interface DeploymentFacts {
   readonly deployment: string;
@@ -21,7 +19,7 @@ export interface DeploymentFacts {
 
 export function deploymentFacts(config: Config): DeploymentFacts {
   const dep = config.manifest.deployment;
-  const alias = (key: RoomKey) => `#${dep}-${key}:${config.serverName}`;
+  const alias = (key: RoomKey) => roomAlias(dep, key, config.serverName);
   return {
     deployment: dep,
     serverName: config.serverName,

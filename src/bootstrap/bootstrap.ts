@@ -1,0 +1,201 @@
+/**
+ * @module The start-up sequence as a background task that never gives up: wait for Synapse,
+ * take the KV lease, obtain the bot token, lift its rate limits, ensure rooms and their state,
+ * record the room IDs. Every step is idempotent, so a failed attempt simply starts over.
+ */
+import type { Logger } from "../log/logger.ts";
+import type { RoomIds } from "../matrix/deployment.ts";
+import type { SynapseHttp } from "../synapse/http.ts";
+import { disableRatelimit } from "../synapse/users.ts";
+import type { Store } from "../store/store.ts";
+import { applyRoomState, ensureRooms } from "./rooms.ts";
+import { obtainBotToken } from "./token.ts";
+
+export type BootstrapPhase =
+  | "waiting_for_synapse"
+  | "waiting_for_lease"
+  | "obtaining_token"
+  | "rate_limits"
+  | "rooms"
+  | "room_state"
+  | "ready"
+  | "error";
+
+export interface BootstrapStatus {
+  readonly phase: BootstrapPhase;
+  /** When the current phase began. */
+  readonly since: Date;
+  /** Attempts of the whole sequence so far (1 for the first). */
+  readonly attempt: number;
+  readonly lastError: string | null;
+  readonly lastErrorAt: Date | null;
+  readonly botUserId: string;
+  readonly rooms: RoomIds | null;
+}
+
+/** What the lifecycle needs once the deployment is ready. */
+export interface Ready {
+  readonly token: string;
+  readonly botUserId: string;
+  readonly rooms: RoomIds;
+}
+
+export interface BootstrapOptions {
+  readonly http: SynapseHttp;
+  readonly store: Store;
+  readonly registrationSecret: string;
+  readonly botUsername: string;
+  readonly serverName: string;
+  readonly deployment: string;
+  readonly legacyTokenFile: string;
+  readonly readText: (path: string) => Promise<string | null>;
+  readonly log: Logger;
+  /** Identifies this process in the KV lease. @default a random UUID */
+  readonly holder?: string;
+  /** Backoff between attempts: first and cap, in ms. @default [500, 30000] */
+  readonly backoffMs?: readonly [number, number];
+  /** Lease lifetime; renewed while the bootstrap runs. @default 30000 */
+  readonly leaseMs?: number;
+}
+
+export interface Bootstrap {
+  status(): BootstrapStatus;
+  /** The ready state, or `null` while bootstrapping. */
+  ready(): Ready | null;
+  /** Runs until ready or until `signal` aborts. Never gives up on its own. */
+  run(signal: AbortSignal): Promise<Ready | null>;
+}
+
+const LEASE = "bootstrap";
+
+export function createBootstrap(o: BootstrapOptions): Bootstrap {
+  const botUserId = `@${o.botUsername}:${o.serverName}`;
+  const holder = o.holder ?? crypto.randomUUID();
+  const [firstMs, capMs] = o.backoffMs ?? [500, 30_000];
+  const leaseMs = o.leaseMs ?? 30_000;
+  let status: BootstrapStatus = {
+    phase: "waiting_for_synapse",
+    since: new Date(),
+    attempt: 0,
+    lastError: null,
+    lastErrorAt: null,
+    botUserId,
+    rooms: null,
+  };
+  let readyState: Ready | null = null;
+
+  const enter = (phase: BootstrapPhase) => {
+    if (status.phase !== phase) status = { ...status, phase, since: new Date() };
+    o.log.debug("bootstrap phase", { phase });
+  };
+
+  async function waitForSynapse(signal: AbortSignal): Promise<void> {
+    enter("waiting_for_synapse");
+    for (let i = 0; !signal.aborted; i++) {
+      try {
+        const res = await fetch(`${o.http.baseUrl}/health`, { signal: AbortSignal.timeout(5000) });
+        await res.body?.cancel();
+        if (res.status === 200) return;
+        _note(`Synapse /health answered HTTP ${res.status}`);
+      } catch (err) {
+        _note(`Synapse unreachable: ${(err as Error).message}`);
+      }
+      await _sleep(_backoff(i), signal);
+    }
+  }
+
+  function _note(error: string) {
+    status = { ...status, lastError: error, lastErrorAt: new Date() };
+  }
+  const _backoff = (i: number) => Math.min(capMs, firstMs * 2 ** Math.min(i, 20));
+
+  async function attempt(signal: AbortSignal): Promise<Ready | null> {
+    await waitForSynapse(signal);
+    enter("waiting_for_lease");
+    for (let waited = 0; !(await o.store.acquireLease(LEASE, holder, leaseMs)); waited++) {
+      if (signal.aborted) return null;
+      if (waited === 0) {
+        o.log.info("bootstrap lease held by another bootstrap; waiting", { holder });
+      }
+      await _sleep(Math.min(1000, leaseMs / 3), signal);
+    }
+    const renew = setInterval(() => {
+      o.store.acquireLease(LEASE, holder, leaseMs).catch((err) =>
+        o.log.error("cannot renew the bootstrap lease", { error: err })
+      );
+    }, leaseMs / 3);
+    try {
+      enter("obtaining_token");
+      const token = await obtainBotToken({ ...o, log: o.log });
+      enter("rate_limits");
+      if (!(await disableRatelimit(o.http, token.accessToken, botUserId))) {
+        throw new Error("Synapse did not keep the bot's rate-limit override at 0/0");
+      }
+      const ctx = {
+        http: o.http,
+        token: token.accessToken,
+        botUserId,
+        deployment: o.deployment,
+        serverName: o.serverName,
+        log: o.log,
+      };
+      enter("rooms");
+      const { ids, created } = await ensureRooms(ctx);
+      enter("room_state");
+      const writes = await applyRoomState(ctx, ids);
+      await o.store.setRooms({
+        version: 1,
+        serverName: o.serverName,
+        deployment: o.deployment,
+        rooms: ids,
+        updatedAt: new Date().toISOString(),
+      });
+      readyState = { token: token.accessToken, botUserId, rooms: ids };
+      status = { ...status, rooms: ids };
+      enter("ready");
+      o.log.info("bootstrap complete", {
+        rooms_created: created.length,
+        state_writes: writes,
+        token_source: token.source,
+      });
+      return readyState;
+    } finally {
+      clearInterval(renew);
+      await o.store.releaseLease(LEASE, holder).catch(() => {});
+    }
+  }
+
+  return {
+    status: () => status,
+    ready: () => readyState,
+    async run(signal) {
+      for (let i = 0; !signal.aborted; i++) {
+        status = { ...status, attempt: i + 1 };
+        try {
+          const ready = await attempt(signal);
+          if (ready !== null || signal.aborted) return ready;
+        } catch (err) {
+          if (signal.aborted) return null;
+          _note((err as Error).message);
+          enter("error");
+          o.log.error("bootstrap attempt failed; retrying", { attempt: i + 1, error: err });
+          await _sleep(_backoff(i), signal);
+        }
+      }
+      return null;
+    },
+  };
+}
+
+function _sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,122 @@
+/**
+ * @module Bootstrap steps for rooms: find each room by alias or create it (surviving alias races),
+ * then bring its state to the spec, writing only what differs.
+ */
+import type { Logger } from "../log/logger.ts";
+import { ROOM_KEYS, roomAlias, type RoomIds, type RoomKey } from "../matrix/deployment.ts";
+import type { SynapseHttp } from "../synapse/http.ts";
+import { createRoom, putState, resolveAlias, roomState } from "../synapse/rooms.ts";
+import {
+  deepEqual,
+  desiredPowerLevels,
+  ENCRYPTION,
+  ROOM_VERSION,
+  roomStateSpec,
+  roomText,
+} from "./spec.ts";
+
+export interface RoomContext {
+  readonly http: SynapseHttp;
+  readonly token: string;
+  readonly botUserId: string;
+  readonly deployment: string;
+  readonly serverName: string;
+  readonly log: Logger;
+}
+
+/** Looks every room up by alias and creates the missing ones. Never creates a duplicate. */
+export async function ensureRooms(ctx: RoomContext): Promise<{ ids: RoomIds; created: RoomKey[] }> {
+  const ids: Partial<Record<RoomKey, string>> = {};
+  const created: RoomKey[] = [];
+  for (const key of ROOM_KEYS) {
+    const alias = roomAlias(ctx.deployment, key, ctx.serverName);
+    // Bounded: a taken alias means another creator won, and the next lookup finds its room.
+    for (let attempt = 0; ids[key] === undefined; attempt++) {
+      if (attempt >= 5) throw new Error(`Cannot find or create ${alias}: the alias keeps changing`);
+      const existing = await resolveAlias(ctx.http, ctx.token, alias);
+      if (existing !== null) {
+        ids[key] = existing;
+        break;
+      }
+      const result = await createRoom(ctx.http, ctx.token, _createBody(key, ctx, ids.space));
+      if (result.kind === "created") {
+        ids[key] = result.roomId;
+        created.push(key);
+        ctx.log.info("created room", { room: key, alias, room_id: result.roomId });
+      } else {
+        ctx.log.warn("room alias taken while creating; looking it up again", { alias });
+      }
+    }
+  }
+  return { ids: ids as RoomIds, created };
+}
+
+function _createBody(
+  key: RoomKey,
+  ctx: RoomContext,
+  spaceId: string | undefined,
+): Record<string, unknown> {
+  const text = roomText(key, ctx.deployment);
+  const initialState: Array<Record<string, unknown>> = [];
+  if (key !== "space") {
+    initialState.push(
+      { type: "m.room.encryption", state_key: "", content: { algorithm: ENCRYPTION } },
+      {
+        type: "m.room.history_visibility",
+        state_key: "",
+        content: { history_visibility: "joined" },
+      },
+    );
+  }
+  if (key !== "space" && key !== "admin" && spaceId !== undefined) {
+    // Restricted from the first event, so the room is never open to anyone in between.
+    initialState.push({
+      type: "m.room.join_rules",
+      state_key: "",
+      content: {
+        join_rule: "restricted",
+        allow: [{ type: "m.room_membership", room_id: spaceId }],
+      },
+    });
+  }
+  return {
+    room_alias_name: `${ctx.deployment}-${key}`,
+    room_version: ROOM_VERSION,
+    preset: "private_chat",
+    visibility: "private",
+    ...(text.name !== null ? { name: text.name } : {}),
+    ...(text.topic !== null ? { topic: text.topic } : {}),
+    ...(key === "space" ? { creation_content: { type: "m.space" } } : {}),
+    initial_state: initialState,
+    // Complete maps: the override is shallow, and a partial `events` would drop Synapse's defaults.
+    power_level_content_override: desiredPowerLevels(null, key, ctx.botUserId),
+  };
+}
+
+/** Writes every managed state event whose current content differs; returns how many it wrote. */
+export async function applyRoomState(ctx: RoomContext, ids: RoomIds): Promise<number> {
+  let writes = 0;
+  for (const key of ROOM_KEYS) {
+    const roomId = ids[key];
+    const state = await roomState(ctx.http, ctx.token, roomId);
+    const current = (type: string, stateKey = "") =>
+      state.find((e) => e.type === type && e.state_key === stateKey)?.content ?? null;
+
+    for (const spec of roomStateSpec(key, ids, ctx.deployment, ctx.serverName)) {
+      const now = current(spec.type, spec.stateKey);
+      if (now !== null && spec.satisfiedBy(now)) continue;
+      await putState(ctx.http, ctx.token, roomId, spec.type, spec.stateKey, spec.content);
+      writes++;
+      ctx.log.info("set room state", { room: key, type: spec.type, state_key: spec.stateKey });
+    }
+
+    const levels = current("m.room.power_levels");
+    const desired = desiredPowerLevels(levels, key, ctx.botUserId);
+    if (!deepEqual(levels, desired)) {
+      await putState(ctx.http, ctx.token, roomId, "m.room.power_levels", "", desired);
+      writes++;
+      ctx.log.info("set room power levels", { room: key });
+    }
+  }
+  return writes;
+}

@@ -1,0 +1,149 @@
+/**
+ * @module The bot's access token, obtained idempotently: a KV token Synapse still accepts, else
+ * the Python original's token file, else a fresh shared-secret registration, else — the bot
+ * exists but its token is lost — recovery through a one-off admin.
+ */
+import type { Logger } from "../log/logger.ts";
+import type { SynapseHttp } from "../synapse/http.ts";
+import { SynapseError } from "../synapse/http.ts";
+import { randomPassword, registerWithSharedSecret } from "../synapse/registration.ts";
+import { deactivateUser, getUser, loginAs, setServerAdmin, whoami } from "../synapse/users.ts";
+import { type BotTokenRecord, CorruptRecordError, type Store } from "../store/store.ts";
+
+export interface TokenContext {
+  readonly http: SynapseHttp;
+  readonly store: Store;
+  readonly registrationSecret: string;
+  readonly botUsername: string;
+  readonly serverName: string;
+  readonly legacyTokenFile: string;
+  /** Reads a file's text; `null` when it does not exist. */
+  readonly readText: (path: string) => Promise<string | null>;
+  readonly log: Logger;
+}
+
+/** Returns a token that `whoami` accepts for the bot, which is a server admin. */
+export async function obtainBotToken(ctx: TokenContext): Promise<BotTokenRecord> {
+  const botId = `@${ctx.botUsername}:${ctx.serverName}`;
+  const record = (await _fromStore(ctx, botId)) ?? (await _fromLegacyFile(ctx, botId)) ??
+    (await _register(ctx, botId)) ?? (await _recover(ctx, botId, "its token is lost"));
+  return await _ensureAdmin(ctx, botId, record);
+}
+
+async function _accepted(ctx: TokenContext, token: string, botId: string): Promise<boolean> {
+  const who = await whoami(ctx.http, token);
+  return who.kind === "valid" && who.userId === botId;
+}
+
+function _record(
+  botId: string,
+  accessToken: string,
+  source: BotTokenRecord["source"],
+): BotTokenRecord {
+  return { version: 1, userId: botId, accessToken, obtainedAt: new Date().toISOString(), source };
+}
+
+async function _fromStore(ctx: TokenContext, botId: string): Promise<BotTokenRecord | null> {
+  let stored: BotTokenRecord | null;
+  try {
+    stored = await ctx.store.getBotToken();
+  } catch (err) {
+    if (!(err instanceof CorruptRecordError)) throw err;
+    ctx.log.error("stored bot token record is corrupt; obtaining a new token", { error: err });
+    return null;
+  }
+  if (stored === null) return null;
+  if (stored.userId === botId && await _accepted(ctx, stored.accessToken, botId)) return stored;
+  ctx.log.warn("stored bot token is no longer accepted by Synapse; obtaining a new one", {
+    bot: botId,
+  });
+  await ctx.store.deleteBotToken();
+  return null;
+}
+
+async function _fromLegacyFile(ctx: TokenContext, botId: string): Promise<BotTokenRecord | null> {
+  const text = await ctx.readText(ctx.legacyTokenFile);
+  const token = text?.trim();
+  if (!token) return null;
+  if (!(await _accepted(ctx, token, botId))) {
+    ctx.log.warn(
+      "legacy token file holds a token Synapse does not accept for the bot; ignoring it",
+      {
+        path: ctx.legacyTokenFile,
+      },
+    );
+    return null;
+  }
+  const record = _record(botId, token, "legacy-file");
+  await ctx.store.setBotToken(record);
+  ctx.log.info("imported the bot token from the Python original's token file", {
+    path: ctx.legacyTokenFile,
+  });
+  return record;
+}
+
+async function _register(ctx: TokenContext, botId: string): Promise<BotTokenRecord | null> {
+  const result = await registerWithSharedSecret(ctx.http, ctx.registrationSecret, {
+    username: ctx.botUsername,
+    password: randomPassword(),
+    admin: true,
+  });
+  if (result.kind === "userInUse") return null;
+  const record = _record(result.userId, result.accessToken, "registered");
+  await ctx.store.setBotToken(record);
+  ctx.log.info("registered the bot as a server admin", { bot: botId });
+  return record;
+}
+
+/**
+ * The bot exists but we hold no token it accepts (or it is not an admin): register a one-off
+ * admin with the shared secret, use it to make the bot an admin and mint its token, then
+ * deactivate the one-off admin.
+ */
+async function _recover(ctx: TokenContext, botId: string, why: string): Promise<BotTokenRecord> {
+  const helperName = `${ctx.botUsername}-recovery-${crypto.randomUUID().slice(0, 8)}`;
+  const helper = await registerWithSharedSecret(ctx.http, ctx.registrationSecret, {
+    username: helperName,
+    password: randomPassword(),
+    admin: true,
+  });
+  if (helper.kind !== "registered") throw new Error(`Cannot recover the bot: ${helperName} exists`);
+  try {
+    const bot = await getUser(ctx.http, helper.accessToken, botId);
+    if (bot === null) throw new Error(`Cannot recover the bot: Synapse has no user ${botId}`);
+    if (bot.deactivated) throw new Error(`Cannot recover the bot: ${botId} is deactivated`);
+    if (!bot.admin) await setServerAdmin(ctx.http, helper.accessToken, botId);
+    const token = await loginAs(ctx.http, helper.accessToken, botId);
+    const record = _record(botId, token, "recovered");
+    await ctx.store.setBotToken(record);
+    ctx.log.warn("recovered the bot through a one-off admin", {
+      bot: botId,
+      reason: why,
+      helper: helper.userId,
+    });
+    return record;
+  } finally {
+    await deactivateUser(ctx.http, helper.accessToken, helper.userId, false).catch((err) =>
+      ctx.log.error("cannot deactivate the one-off recovery admin; do it by hand", {
+        helper: helper.userId,
+        error: err,
+      })
+    );
+  }
+}
+
+async function _ensureAdmin(
+  ctx: TokenContext,
+  botId: string,
+  record: BotTokenRecord,
+): Promise<BotTokenRecord> {
+  try {
+    await getUser(ctx.http, record.accessToken, botId);
+    return record;
+  } catch (err) {
+    if (err instanceof SynapseError && err.status === 403) {
+      return await _recover(ctx, botId, "the bot is not a server admin");
+    }
+    throw err;
+  }
+}

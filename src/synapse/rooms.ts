@@ -1,0 +1,107 @@
+/** @module Synapse room APIs for the bootstrap: alias lookup, room creation, and state read and write. */
+import { z } from "zod";
+import { enc, SynapseError, type SynapseHttp } from "./http.ts";
+
+/** The room an alias points at, or `null` when the alias is free. */
+export async function resolveAlias(
+  http: SynapseHttp,
+  token: string,
+  alias: string,
+): Promise<string | null> {
+  try {
+    const r = await http.call(token, {
+      method: "GET",
+      path: `/_matrix/client/v3/directory/room/${enc(alias)}`,
+      schema: z.object({ room_id: z.string().min(1) }),
+    });
+    return r.room_id;
+  } catch (err) {
+    if (err instanceof SynapseError && err.status === 404) return null;
+    throw err;
+  }
+}
+
+export type CreateRoomResult =
+  | { readonly kind: "created"; readonly roomId: string }
+  | { readonly kind: "aliasTaken" };
+
+/** Creates a room; a taken alias (400 `M_ROOM_IN_USE`, or 409 when two creates race) is an outcome. */
+export async function createRoom(
+  http: SynapseHttp,
+  token: string,
+  body: Record<string, unknown>,
+): Promise<CreateRoomResult> {
+  try {
+    const r = await http.call(token, {
+      method: "POST",
+      path: "/_matrix/client/v3/createRoom",
+      json: body,
+      schema: z.object({ room_id: z.string().min(1) }),
+    });
+    return { kind: "created", roomId: r.room_id };
+  } catch (err) {
+    if (err instanceof SynapseError && (err.errcode === "M_ROOM_IN_USE" || err.status === 409)) {
+      return { kind: "aliasTaken" };
+    }
+    throw err;
+  }
+}
+
+const StateEvent = z.object({
+  type: z.string(),
+  state_key: z.string(),
+  content: z.record(z.string(), z.unknown()),
+}).loose();
+export type StateEvent = z.infer<typeof StateEvent>;
+
+/** The room's whole current state through the admin API (no membership needed). */
+export async function roomState(
+  http: SynapseHttp,
+  token: string,
+  roomId: string,
+): Promise<StateEvent[]> {
+  const r = await http.call(token, {
+    method: "GET",
+    path: `/_synapse/admin/v1/rooms/${enc(roomId)}/state`,
+    schema: z.object({ state: z.array(StateEvent) }),
+  });
+  return r.state;
+}
+
+/** One state event's content, or `null` when the room has none. */
+export async function getState(
+  http: SynapseHttp,
+  token: string,
+  roomId: string,
+  type: string,
+  stateKey = "",
+): Promise<Record<string, unknown> | null> {
+  try {
+    return await http.call(token, {
+      method: "GET",
+      path: `/_matrix/client/v3/rooms/${enc(roomId)}/state/${enc(type)}/${enc(stateKey)}`,
+      schema: z.record(z.string(), z.unknown()),
+    });
+  } catch (err) {
+    if (err instanceof SynapseError && err.status === 404) return null;
+    throw err;
+  }
+}
+
+/** Writes one state event (the whole content: there is no merge and no compare-and-set). */
+export async function putState(
+  http: SynapseHttp,
+  token: string,
+  roomId: string,
+  type: string,
+  stateKey: string,
+  content: Record<string, unknown>,
+): Promise<string> {
+  const r = await http.call(token, {
+    method: "PUT",
+    path: `/_matrix/client/v3/rooms/${enc(roomId)}/state/${enc(type)}/${enc(stateKey)}`,
+    json: content,
+    schema: z.object({ event_id: z.string() }),
+  });
+  return r.event_id;
+}

@@ -1,0 +1,119 @@
+/** @module Synapse user APIs the service relies on: whoami, admin user lookup, token minting, rate-limit override, deactivation. */
+import { z } from "zod";
+import { enc, SynapseError, type SynapseHttp } from "./http.ts";
+
+const WhoAmI = z.object({ user_id: z.string() });
+
+export type WhoAmIResult =
+  | { readonly kind: "valid"; readonly userId: string }
+  | { readonly kind: "invalid"; readonly errcode: string };
+
+/** Whether `token` is alive and whose it is (`server_version` would prove nothing). */
+export async function whoami(http: SynapseHttp, token: string): Promise<WhoAmIResult> {
+  try {
+    const r = await http.call(token, {
+      method: "GET",
+      path: "/_matrix/client/v3/account/whoami",
+      schema: WhoAmI,
+    });
+    return { kind: "valid", userId: r.user_id };
+  } catch (err) {
+    if (err instanceof SynapseError && (err.status === 401 || err.errcode === "M_UNKNOWN_TOKEN")) {
+      return { kind: "invalid", errcode: err.errcode };
+    }
+    throw err;
+  }
+}
+
+const AdminUser = z.object({
+  name: z.string(),
+  admin: z.union([z.boolean(), z.number()]).transform(Boolean),
+  deactivated: z.union([z.boolean(), z.number()]).transform(Boolean),
+}).loose();
+export type AdminUser = z.infer<typeof AdminUser>;
+
+/** The admin view of a user, or `null` when Synapse has no such user. */
+export async function getUser(
+  http: SynapseHttp,
+  token: string,
+  userId: string,
+): Promise<AdminUser | null> {
+  try {
+    return await http.call(token, {
+      method: "GET",
+      path: `/_synapse/admin/v2/users/${enc(userId)}`,
+      schema: AdminUser,
+    });
+  } catch (err) {
+    if (err instanceof SynapseError && err.status === 404) return null;
+    throw err;
+  }
+}
+
+/** Makes an existing user a server admin. Callers check existence first: this PUT creates users. */
+export async function setServerAdmin(
+  http: SynapseHttp,
+  token: string,
+  userId: string,
+): Promise<void> {
+  await http.call(token, {
+    method: "PUT",
+    path: `/_synapse/admin/v2/users/${enc(userId)}`,
+    json: { admin: true },
+    schema: z.unknown(),
+  });
+}
+
+/** Mints a new access token for `userId` (admin API); the user's other devices are untouched. */
+export async function loginAs(http: SynapseHttp, token: string, userId: string): Promise<string> {
+  const r = await http.call(token, {
+    method: "POST",
+    path: `/_synapse/admin/v1/users/${enc(userId)}/login`,
+    json: {},
+    schema: z.object({ access_token: z.string().min(1) }),
+  });
+  return r.access_token;
+}
+
+const Ratelimit = z.object({
+  messages_per_second: z.number().int().optional(),
+  burst_count: z.number().int().optional(),
+});
+
+/** Exempts `userId` from every per-user rate limit (0/0) and reads the override back. */
+export async function disableRatelimit(
+  http: SynapseHttp,
+  token: string,
+  userId: string,
+): Promise<boolean> {
+  const path = `/_synapse/admin/v1/users/${enc(userId)}/override_ratelimit`;
+  await http.call(token, {
+    method: "POST",
+    path,
+    json: { messages_per_second: 0, burst_count: 0 },
+    schema: z.unknown(),
+  });
+  const now = await http.call(token, { method: "GET", path, schema: Ratelimit });
+  return now.messages_per_second === 0 && now.burst_count === 0;
+}
+
+/** Deactivates `userId`; `false` when Synapse has no such user. */
+export async function deactivateUser(
+  http: SynapseHttp,
+  token: string,
+  userId: string,
+  erase: boolean,
+): Promise<boolean> {
+  try {
+    await http.call(token, {
+      method: "POST",
+      path: `/_synapse/admin/v1/deactivate/${enc(userId)}`,
+      json: { erase },
+      schema: z.unknown(),
+    });
+    return true;
+  } catch (err) {
+    if (err instanceof SynapseError && err.status === 404) return false;
+    throw err;
+  }
+}
