@@ -7,7 +7,15 @@ import type { Logger } from "../log/logger.ts";
 import type { SynapseHttp } from "../synapse/http.ts";
 import { SynapseError } from "../synapse/http.ts";
 import { randomPassword, registerWithSharedSecret } from "../synapse/registration.ts";
-import { deactivateUser, getUser, loginAs, setServerAdmin, whoami } from "../synapse/users.ts";
+import {
+  deactivateUser,
+  getUser,
+  loginAs,
+  logout,
+  retireUser,
+  setServerAdmin,
+  whoami,
+} from "../synapse/users.ts";
 import { type BotTokenRecord, CorruptRecordError, type Store } from "../store/store.ts";
 
 export interface TokenContext {
@@ -97,8 +105,9 @@ async function _register(ctx: TokenContext, botId: string): Promise<BotTokenReco
 
 /**
  * The bot exists but we hold no token it accepts (or it is not an admin): register a one-off
- * admin with the shared secret, use it to make the bot an admin and mint its token, then
- * deactivate the one-off admin.
+ * admin with the shared secret, use it to make the bot an admin and mint the bot's token with the
+ * admin login API, then retire the helper. The helper is locked rather than deactivated:
+ * Synapse deletes every token a deactivated user minted, the bot's included (measured).
  */
 async function _recover(ctx: TokenContext, botId: string, why: string): Promise<BotTokenRecord> {
   const helperName = `${ctx.botUsername}-recovery-${crypto.randomUUID().slice(0, 8)}`;
@@ -108,27 +117,32 @@ async function _recover(ctx: TokenContext, botId: string, why: string): Promise<
     admin: true,
   });
   if (helper.kind !== "registered") throw new Error(`Cannot recover the bot: ${helperName} exists`);
+  let record: BotTokenRecord | null = null;
   try {
     const bot = await getUser(ctx.http, helper.accessToken, botId);
     if (bot === null) throw new Error(`Cannot recover the bot: Synapse has no user ${botId}`);
     if (bot.deactivated) throw new Error(`Cannot recover the bot: ${botId} is deactivated`);
     if (!bot.admin) await setServerAdmin(ctx.http, helper.accessToken, botId);
-    const token = await loginAs(ctx.http, helper.accessToken, botId);
-    const record = _record(botId, token, "recovered");
+    record = _record(botId, await loginAs(ctx.http, helper.accessToken, botId), "recovered");
+    await retireUser(ctx.http, record.accessToken, helper.userId);
+    await logout(ctx.http, helper.accessToken);
     await ctx.store.setBotToken(record);
-    ctx.log.warn("recovered the bot through a one-off admin", {
+    ctx.log.warn("recovered the bot through a one-off admin, now locked and without admin rights", {
       bot: botId,
       reason: why,
       helper: helper.userId,
     });
     return record;
   } finally {
-    await deactivateUser(ctx.http, helper.accessToken, helper.userId, false).catch((err) =>
-      ctx.log.error("cannot deactivate the one-off recovery admin; do it by hand", {
-        helper: helper.userId,
-        error: err,
-      })
-    );
+    if (record === null) {
+      // Nothing depends on the helper yet: remove it for good.
+      await deactivateUser(ctx.http, helper.accessToken, helper.userId, false).catch((err) =>
+        ctx.log.error("cannot deactivate the one-off recovery admin; do it by hand", {
+          helper: helper.userId,
+          error: err,
+        })
+      );
+    }
   }
 }
 

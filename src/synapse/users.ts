@@ -97,6 +97,29 @@ export async function disableRatelimit(
   return now.messages_per_second === 0 && now.burst_count === 0;
 }
 
+/**
+ * Retires a helper account without deactivating it: no admin, locked (it cannot log in or use a
+ * token of its own). Deactivation would delete the tokens it minted for others.
+ */
+export async function retireUser(http: SynapseHttp, token: string, userId: string): Promise<void> {
+  await http.call(token, {
+    method: "PUT",
+    path: `/_synapse/admin/v2/users/${enc(userId)}`,
+    json: { admin: false, locked: true },
+    schema: z.unknown(),
+  });
+}
+
+/** Logs out the device of `token` (the token stops working). */
+export async function logout(http: SynapseHttp, token: string): Promise<void> {
+  await http.call(token, {
+    method: "POST",
+    path: "/_matrix/client/v3/logout",
+    json: {},
+    schema: z.unknown(),
+  });
+}
+
 /** Deactivates `userId`; `false` when Synapse has no such user. */
 export async function deactivateUser(
   http: SynapseHttp,
