@@ -4,7 +4,12 @@
  */
 import { parseArgs, USAGE } from "./src/cli/args.ts";
 import { runHealthcheck } from "./src/cli/healthcheck.ts";
-import { type Config, loadConfigFromProcess, parseConfig } from "./src/config/config.ts";
+import {
+  type Config,
+  loadConfigFromProcess,
+  parseConfig,
+  readTextOrNull,
+} from "./src/config/config.ts";
 import { createApp } from "./src/http/app.ts";
 import { openApiDocument } from "./src/http/routes/docs.ts";
 import { createUnavailableLifecycle } from "./src/lifecycle/lifecycle.ts";
@@ -14,6 +19,11 @@ import { startMtlsListener } from "./src/server/mtls.ts";
 import { loadCaCertificates } from "./src/server/ca.ts";
 import { createCrlGuard } from "./src/server/crl.ts";
 import { SERVICE_VERSION } from "./src/version.ts";
+import { createStore } from "./src/store/store.ts";
+import { createSynapseHttp } from "./src/synapse/http.ts";
+import { createBootstrap } from "./src/bootstrap/bootstrap.ts";
+import { statusJson, summariseHealth } from "./src/bootstrap/health.ts";
+import type { StatusResponse } from "./src/http/routes/status.ts";
 
 const EXIT_CONFIG = 2;
 
@@ -47,6 +57,9 @@ async function main(argv: readonly string[]): Promise<number> {
         config: docs.config,
         lifecycle: createUnavailableLifecycle(),
         health: () => ({ healthy: false, extra: null }),
+        status: () => {
+          throw new Error("not served by the openapi command");
+        },
         log: createLogger({ level: "error" }),
       });
       _print(JSON.stringify(openApiDocument(app), null, 2) + "\n");
@@ -85,14 +98,26 @@ async function serve(): Promise<number> {
   await Deno.mkdir(_dirname(config.kvPath), { recursive: true });
   const kv = await Deno.openKv(config.kvPath);
   const closers: Array<() => Promise<void> | void> = [() => kv.close()];
+  const store = createStore(kv);
+  const synapse = createSynapseHttp({ baseUrl: config.synapse.url });
+  const bootstrap = createBootstrap({
+    http: synapse,
+    store,
+    registrationSecret: config.synapse.registrationSecret,
+    botUsername: config.synapse.botUsername,
+    serverName: config.serverName,
+    deployment: config.manifest.deployment,
+    legacyTokenFile: config.synapse.legacyTokenFile,
+    readText: readTextOrNull,
+    log: log.child({ component: "bootstrap" }),
+  });
+  const startedAt = new Date();
   try {
     const app = createApp({
       config,
       lifecycle: createUnavailableLifecycle(),
-      health: () => ({
-        healthy: true,
-        extra: "HTTP API up; Synapse bootstrap and lifecycle are not implemented in this build",
-      }),
+      health: () => summariseHealth(bootstrap.status(), startedAt),
+      status: () => ({ bootstrap: statusJson(bootstrap.status()) as StatusResponse["bootstrap"] }),
       log,
     });
     const fetch = app.fetch.bind(app);
@@ -110,6 +135,13 @@ async function serve(): Promise<number> {
       log,
     });
     closers.unshift(() => plain.close());
+    // The bootstrap runs in the background: the API answers from the first moment.
+    const stopBootstrap = new AbortController();
+    const running = bootstrap.run(stopBootstrap.signal);
+    closers.unshift(async () => {
+      stopBootstrap.abort();
+      await running;
+    });
   } catch (err) {
     log.error("start-up failed", { error: err });
     await _closeAll(closers, log);

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { writeDevPki } from "../tools/dev/pki.ts";
 import { freePort, startMain } from "./support/process.ts";
 import { crud } from "./support/app.ts";
+import { synapseTest, uniqueName } from "./support/synapse.ts";
 
 async function startService(extra: Record<string, string> = {}) {
   const dir = await Deno.makeTempDir({ prefix: "service-" });
@@ -57,9 +58,14 @@ async function startService(extra: Record<string, string> = {}) {
     });
     return { status: res.status, text: await res.text() };
   };
+  const plainGet = async (path: string) => {
+    const res = await fetch(`http://127.0.0.1:${httpPort}${path}`);
+    return { status: res.status, text: await res.text() };
+  };
   return {
     call,
     plainPost,
+    plainGet,
     async stop() {
       const out = await service.stop();
       await Deno.remove(dir, { recursive: true });
@@ -115,3 +121,39 @@ Deno.test("the plain listener honours the proxy header only from a trusted addre
     assert.match(out.stderr, /ignored client-certificate header from an untrusted peer/);
   }
 });
+
+synapseTest(
+  "the service bootstraps against the real Synapse and reports it in health and status",
+  async (hs) => {
+    const s = await startService({
+      SYNAPSE_URL: hs.url,
+      SYNAPSE_REGISTRATION_SECRET: hs.secret,
+      SERVER_DOMAIN: hs.serverName,
+      SYNAPSE_BOT_USERNAME: uniqueName("svcbot"),
+    });
+    try {
+      let status: { bootstrap: { phase: string; rooms: Record<string, string> | null } } | null =
+        null;
+      const deadline = Date.now() + 60_000;
+      while (Date.now() < deadline) {
+        status = JSON.parse((await s.plainGet("/api/v1/status")).text);
+        if (status?.bootstrap.phase === "ready") break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.equal(status?.bootstrap.phase, "ready");
+      assert.deepEqual(Object.keys(status?.bootstrap.rooms ?? {}).sort(), [
+        "admin",
+        "general",
+        "helpdesk",
+        "offtopic",
+        "space",
+      ]);
+      const health = JSON.parse((await s.plainGet("/api/v1/healthcheck")).text);
+      assert.deepEqual(health, { healthy: true, extra: "bootstrap ready" });
+    } finally {
+      const out = await s.stop();
+      assert.equal(out.code, 0);
+      assert.doesNotMatch(out.stdout + out.stderr, new RegExp(hs.secret));
+    }
+  },
+);

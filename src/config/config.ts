@@ -239,12 +239,15 @@ async function _loadManifest(
 
 /** Reads the real process environment and files; the only place that touches `Deno.env`. */
 export function loadConfigFromProcess(): Promise<ConfigResult> {
-  return parseConfig(Deno.env.toObject(), async (p) => {
-    try {
-      return await Deno.readTextFile(p);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return null;
-      throw err;
-    }
-  });
+  return parseConfig(Deno.env.toObject(), readTextOrNull);
+}
+
+/** A file's text, or `null` when it does not exist (other errors propagate). */
+export async function readTextOrNull(path: string): Promise<string | null> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return null;
+    throw err;
+  }
 }

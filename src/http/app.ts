@@ -15,6 +15,7 @@ import { type HealthReport, registerHealthRoutes } from "./routes/health.ts";
 import { registerDescriptionRoutes } from "./routes/descriptions.ts";
 import { registerClientRoutes } from "./routes/clients.ts";
 import { registerDocsRoutes } from "./routes/docs.ts";
+import { registerStatusRoutes, type StatusResponse } from "./routes/status.ts";
 
 /** Everything the HTTP layer needs; built by `main.ts`, or by tests with fakes where useful. */
 export interface AppDeps {
@@ -22,6 +23,8 @@ export interface AppDeps {
   readonly lifecycle: Lifecycle;
   /** Current health, for the healthcheck endpoint. */
   readonly health: () => Promise<HealthReport> | HealthReport;
+  /** The service's own state, for `GET /api/v1/status`. */
+  readonly status: () => StatusResponse;
   readonly log: Logger;
 }
 
@@ -74,6 +77,7 @@ export function createApp(deps: AppDeps): App {
   registerHealthRoutes(app, deps);
   registerDescriptionRoutes(app, deps);
   registerClientRoutes(app, deps);
+  registerStatusRoutes(app, deps);
   registerDocsRoutes(app);
   return app;
 }

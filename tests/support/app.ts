@@ -60,6 +60,17 @@ export async function testApp(
     config,
     lifecycle: { submit: (e) => (submitted.push(e), inner.submit(e)) },
     health: () => ({ healthy: true, extra: "test" }),
+    status: () => ({
+      bootstrap: {
+        phase: "ready",
+        since: "2026-01-01T00:00:00.000Z",
+        attempt: 1,
+        last_error: null,
+        last_error_at: null,
+        bot_user_id: "@matrixrmapi-bot:golden-monkey.dev.example.fi",
+        rooms: null,
+      },
+    }),
     log,
   });
   const postJson = async (path: string, body: unknown, env: AppBindings, method = "POST") =>

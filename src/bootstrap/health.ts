@@ -1,0 +1,41 @@
+/** @module The bootstrap's state as the healthcheck and the status endpoint report it. */
+import type { BootstrapStatus } from "./bootstrap.ts";
+
+/** Failing for longer than this since start-up makes the service report itself unhealthy. */
+export const UNHEALTHY_AFTER_MS = 5 * 60_000;
+
+export interface HealthSummary {
+  readonly healthy: boolean;
+  readonly extra: string;
+}
+
+/**
+ * Healthy while ready, or while still within the grace period of a start-up that is making its
+ * way (Synapse may take minutes to start); unhealthy once it has kept failing past the grace.
+ */
+export function summariseHealth(
+  s: BootstrapStatus,
+  startedAt: Date,
+  now: Date = new Date(),
+): HealthSummary {
+  if (s.phase === "ready") return { healthy: true, extra: "bootstrap ready" };
+  const failing = s.lastError !== null && now.getTime() - startedAt.getTime() > UNHEALTHY_AFTER_MS;
+  const detail = s.lastError === null ? "" : `; last error: ${s.lastError}`;
+  return {
+    healthy: !failing,
+    extra: `bootstrap ${s.phase} since ${s.since.toISOString()} (attempt ${s.attempt})${detail}`,
+  };
+}
+
+/** The status endpoint's JSON view of the bootstrap. */
+export function statusJson(s: BootstrapStatus): Record<string, unknown> {
+  return {
+    phase: s.phase,
+    since: s.since.toISOString(),
+    attempt: s.attempt,
+    last_error: s.lastError,
+    last_error_at: s.lastErrorAt?.toISOString() ?? null,
+    bot_user_id: s.botUserId,
+    rooms: s.rooms,
+  };
+}

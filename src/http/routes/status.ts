@@ -1,0 +1,33 @@
+/** @module `GET /api/v1/status`: the service's own state for operators (no secrets in it). */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { App, AppDeps } from "../app.ts";
+
+export const StatusResponse = z.object({
+  bootstrap: z.object({
+    phase: z.string(),
+    since: z.string(),
+    attempt: z.number().int(),
+    last_error: z.string().nullable(),
+    last_error_at: z.string().nullable(),
+    bot_user_id: z.string(),
+    rooms: z.record(z.string(), z.string()).nullable(),
+  }),
+}).openapi("ServiceStatus");
+export type StatusResponse = z.infer<typeof StatusResponse>;
+
+const route = createRoute({
+  method: "get",
+  path: "/api/v1/status",
+  tags: ["service"],
+  summary: "Bootstrap state and pending work, for operators",
+  description: "Public; contains no secrets. Not part of RM's contract.",
+  responses: {
+    200: { description: "Status", content: { "application/json": { schema: StatusResponse } } },
+  },
+});
+
+export function registerStatusRoutes(app: App, deps: AppDeps): void {
+  app.openapi(route, function status(c) {
+    return c.json(StatusResponse.parse(deps.status()), 200);
+  });
+}
