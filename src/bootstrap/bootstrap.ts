@@ -156,7 +156,7 @@ export function createBootstrap(o: BootstrapOptions): Bootstrap {
       o.log.info("bootstrap complete", {
         rooms_created: created.length,
         state_writes: writes,
-        token_source: token.source,
+        obtained_via: token.source,
       });
       return readyState;
     } finally {

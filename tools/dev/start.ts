@@ -1,14 +1,17 @@
 // deno-lint-ignore-file no-console
 /**
  * @module `deno task dev`: a development stack made on the fly — a throwaway PKI, a development
- * manifest and a local KV file under `.local/dev/` — then the service itself, with curl examples.
+ * manifest, a local Synapse (unless SYNAPSE_URL points at one) and a local KV file, all under
+ * `.local/dev/` and kept across restarts — then the service itself, with curl examples.
  */
 import { writeDevPki } from "./pki.ts";
+import { type Homeserver, startHomeserver } from "../synapse/homeserver.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const dir = `${root}.local/dev`;
 const HTTP_PORT = 8012;
 const MTLS_PORT = 4625;
+const SERVER_NAME = "localdev.test";
 
 const pki = await writeDevPki(`${dir}/pki`);
 const manifestPath = `${dir}/kraftwerk-init.json`;
@@ -23,7 +26,7 @@ await Deno.writeTextFile(
         certcn: "rasenmaeher",
       },
       product: {
-        dns: "matrix.localdev.test",
+        dns: `matrix.${SERVER_NAME}`,
         api: `https://localhost:${MTLS_PORT}/`,
         uri: `https://localhost:${MTLS_PORT}/`,
       },
@@ -33,9 +36,24 @@ await Deno.writeTextFile(
   ),
 );
 
+let synapseUrl = Deno.env.get("SYNAPSE_URL");
+let secret = Deno.env.get("SYNAPSE_REGISTRATION_SECRET");
+let homeserver: Homeserver | null = null;
+if (synapseUrl === undefined) {
+  const hsDir = `${dir}/synapse`;
+  await Deno.mkdir(hsDir, { recursive: true });
+  const secretFile = `${hsDir}/registration_secret`;
+  secret = await Deno.readTextFile(secretFile).catch(() => null) ?? crypto.randomUUID();
+  await Deno.writeTextFile(secretFile, secret, { mode: 0o600 });
+  console.log("starting a local Synapse (first run installs it from PyPI; this can take a minute)…");
+  homeserver = await startHomeserver({ dir: hsDir, serverName: SERVER_NAME, port: 8008, registrationSecret: secret });
+  synapseUrl = homeserver.url;
+}
+
 const env: Record<string, string> = {
-  SYNAPSE_URL: Deno.env.get("SYNAPSE_URL") ?? "http://127.0.0.1:8008",
-  SYNAPSE_REGISTRATION_SECRET: Deno.env.get("SYNAPSE_REGISTRATION_SECRET") ?? "dev-only-secret",
+  SYNAPSE_URL: synapseUrl,
+  SYNAPSE_REGISTRATION_SECRET: secret ?? "dev-only-secret",
+  SYNAPSE_PUBLIC_URL: synapseUrl,
   KRAFTWERK_MANIFEST: manifestPath,
   PERSISTENT_DATA_PATH: `${dir}/data`,
   SYNAPSE_TOKEN_FILE: `${dir}/data/synapse_admin_token`,
@@ -59,14 +77,12 @@ const as = (who: "rm" | "user") =>
 console.log(`
 matrixrmapi development stack (state in ${dir})
   public:  curl http://127.0.0.1:${HTTP_PORT}/api/v1/healthcheck
+  status:  curl http://127.0.0.1:${HTTP_PORT}/api/v1/status
   docs:    http://127.0.0.1:${HTTP_PORT}/api/docs
-  as RM:   curl ${
-  as("rm")
-} -H 'content-type: application/json' -d ${body} https://localhost:${MTLS_PORT}/api/v1/users/created
-  as user: curl ${
-  as("user")
-} -H 'content-type: application/json' -d ${body} https://localhost:${MTLS_PORT}/api/v2/clients/data
-Synapse is expected at ${env.SYNAPSE_URL}. Stop with Ctrl-C.
+  as RM:   curl ${as("rm")} -H 'content-type: application/json' -d ${body} https://localhost:${MTLS_PORT}/api/v1/users/created
+  as user: curl ${as("user")} -H 'content-type: application/json' -d ${body} https://localhost:${MTLS_PORT}/api/v2/clients/data
+Synapse: ${synapseUrl}${homeserver ? ` (server name ${SERVER_NAME}, log in ${dir}/synapse/homeserver.log)` : ""}
+Stop with Ctrl-C.
 `);
 
 const child = new Deno.Command(Deno.execPath(), {
@@ -78,4 +94,5 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   Deno.addSignalListener(signal, () => child.kill("SIGTERM"));
 }
 const status = await child.status;
+await homeserver?.stop();
 Deno.exit(status.code);

@@ -28,6 +28,8 @@ export interface StartOptions {
   readonly port?: number;
   /** The shared registration secret; random when absent. */
   readonly registrationSecret?: string;
+  /** Directory for config and data (kept across runs); a fresh one under `.local/` when absent. */
+  readonly dir?: string;
   /** How long to wait for `/health`. @default 120_000 */
   readonly timeoutMs?: number;
 }
@@ -134,7 +136,7 @@ export async function startHomeserver(options: StartOptions = {}): Promise<Homes
   const serverName = options.serverName ?? "matrixrmapi.test";
   const port = options.port ?? _freePort();
   const secret = options.registrationSecret ?? _hex(24);
-  const dir = `${ROOT}.local/synapse-runs/${Date.now()}-${_hex(4)}`;
+  const dir = options.dir ?? `${ROOT}.local/synapse-runs/${Date.now()}-${_hex(4)}`;
   await Deno.mkdir(`${dir}/media`, { recursive: true });
   // JSON is YAML, so the configuration needs no YAML writer.
   await Deno.writeTextFile(

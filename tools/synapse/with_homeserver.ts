@@ -47,4 +47,6 @@ Deno.addSignalListener("SIGINT", forward);
 Deno.addSignalListener("SIGTERM", forward);
 const status = await child.status;
 await hs?.stop();
+// A passing run leaves nothing behind; a failing one keeps Synapse's log for reading.
+if (hs !== null && status.code === 0) await Deno.remove(hs.dir, { recursive: true });
 Deno.exit(status.code);
