@@ -115,7 +115,7 @@ async function serve(): Promise<number> {
   try {
     const app = createApp({
       config,
-      lifecycle: createUnavailableLifecycle(),
+      lifecycle: createUnavailableLifecycle(() => bootstrap.status().phase),
       health: () => summariseHealth(bootstrap.status(), startedAt),
       status: () => ({ bootstrap: statusJson(bootstrap.status()) as StatusResponse["bootstrap"] }),
       log,

@@ -124,7 +124,9 @@ export function roomStateSpec(
     specs.push({ type, stateKey, content, satisfiedBy });
   if (text.name !== null) add("m.room.name", { name: text.name });
   // Synapse adds the rich-text `m.topic` form to topics it writes; the plain `topic` decides.
-  if (text.topic !== null) add("m.room.topic", { topic: text.topic }, (c) => c.topic === text.topic);
+  if (text.topic !== null) {
+    add("m.room.topic", { topic: text.topic }, (c) => c.topic === text.topic);
+  }
   if (key === "space" || key === "admin") {
     add("m.room.join_rules", { join_rule: "invite" });
   } else {

@@ -33,7 +33,10 @@ export interface Lifecycle {
  * Answers every event that needs Matrix work with `unavailable`: the Synapse side is not built
  * yet, and a success that was not earned would make RM believe the work was done.
  */
-export function createUnavailableLifecycle(): Lifecycle {
+export function createUnavailableLifecycle(
+  /** Where the bootstrap is, for the answer (e.g. `waiting_for_synapse`). */
+  bootstrapPhase: () => string = () => "unknown",
+): Lifecycle {
   return {
     submit(event) {
       if (event.action === "updated") {
@@ -44,8 +47,9 @@ export function createUnavailableLifecycle(): Lifecycle {
       }
       return Promise.resolve({
         kind: "unavailable",
-        reason: `The Matrix user lifecycle is not available yet; ${event.action} for ` +
-          `${event.userId} was not applied or recorded`,
+        reason:
+          `The Matrix user lifecycle is not available yet (bootstrap: ${bootstrapPhase()}); ` +
+          `${event.action} for ${event.userId} was not applied or recorded`,
       });
     },
   };

@@ -181,3 +181,27 @@ if (homeserver !== null) {
     },
   );
 }
+
+synapseTest(
+  "two room creators racing for the same aliases converge on the same rooms",
+  async (hs) => {
+    const { ensureRooms } = await import("../../src/bootstrap/rooms.ts");
+    const { createMemoryLogger } = await import("../../src/log/logger.ts");
+    const dep = newDeployment(hs);
+    await using kv = await Deno.openKv(":memory:");
+    // A token for the bot, without running a bootstrap (and so without its lease).
+    const token = (await harness(hs, dep, kv).runToReady()).token;
+    const fresh = { ...dep, deployment: `${dep.deployment}r` };
+    const ctx = {
+      http: hs.http,
+      token,
+      botUserId: dep.botUserId,
+      deployment: fresh.deployment,
+      serverName: hs.serverName,
+      log: createMemoryLogger(),
+    };
+    const [a, b] = await Promise.all([ensureRooms(ctx), ensureRooms(ctx)]);
+    assert.deepEqual(a.ids, b.ids);
+    assert.equal(new Set(Object.values(a.ids)).size, 5);
+  },
+);

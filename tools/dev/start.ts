@@ -45,8 +45,15 @@ if (synapseUrl === undefined) {
   const secretFile = `${hsDir}/registration_secret`;
   secret = await Deno.readTextFile(secretFile).catch(() => null) ?? crypto.randomUUID();
   await Deno.writeTextFile(secretFile, secret, { mode: 0o600 });
-  console.log("starting a local Synapse (first run installs it from PyPI; this can take a minute)…");
-  homeserver = await startHomeserver({ dir: hsDir, serverName: SERVER_NAME, port: 8008, registrationSecret: secret });
+  console.log(
+    "starting a local Synapse (first run installs it from PyPI; this can take a minute)…",
+  );
+  homeserver = await startHomeserver({
+    dir: hsDir,
+    serverName: SERVER_NAME,
+    port: 8008,
+    registrationSecret: secret,
+  });
   synapseUrl = homeserver.url;
 }
 
@@ -79,9 +86,15 @@ matrixrmapi development stack (state in ${dir})
   public:  curl http://127.0.0.1:${HTTP_PORT}/api/v1/healthcheck
   status:  curl http://127.0.0.1:${HTTP_PORT}/api/v1/status
   docs:    http://127.0.0.1:${HTTP_PORT}/api/docs
-  as RM:   curl ${as("rm")} -H 'content-type: application/json' -d ${body} https://localhost:${MTLS_PORT}/api/v1/users/created
-  as user: curl ${as("user")} -H 'content-type: application/json' -d ${body} https://localhost:${MTLS_PORT}/api/v2/clients/data
-Synapse: ${synapseUrl}${homeserver ? ` (server name ${SERVER_NAME}, log in ${dir}/synapse/homeserver.log)` : ""}
+  as RM:   curl ${
+  as("rm")
+} -H 'content-type: application/json' -d ${body} https://localhost:${MTLS_PORT}/api/v1/users/created
+  as user: curl ${
+  as("user")
+} -H 'content-type: application/json' -d ${body} https://localhost:${MTLS_PORT}/api/v2/clients/data
+Synapse: ${synapseUrl}${
+  homeserver ? ` (server name ${SERVER_NAME}, log in ${dir}/synapse/homeserver.log)` : ""
+}
 Stop with Ctrl-C.
 `);
 
