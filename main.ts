@@ -13,6 +13,9 @@ import {
 import { createApp } from "./src/http/app.ts";
 import { openApiDocument } from "./src/http/routes/docs.ts";
 import { createUnavailableLifecycle } from "./src/lifecycle/lifecycle.ts";
+import { createWishStore } from "./src/store/wishes.ts";
+import { createWorker } from "./src/lifecycle/worker.ts";
+import { createDurableLifecycle } from "./src/lifecycle/durable.ts";
 import { createLogger, type Logger } from "./src/log/logger.ts";
 import { startPlainListener } from "./src/server/plain.ts";
 import { startMtlsListener } from "./src/server/mtls.ts";
@@ -112,12 +115,35 @@ async function serve(): Promise<number> {
     log: log.child({ component: "bootstrap" }),
   });
   const startedAt = new Date();
+  const wishes = createWishStore(kv);
+  const worker = createWorker({
+    store: wishes,
+    http: synapse,
+    ready: () => bootstrap.ready(),
+    log: log.child({ component: "lifecycle" }),
+  });
+  const lifecycle = createDurableLifecycle({
+    store: wishes,
+    worker,
+    log,
+    notReadyReason: () => bootstrap.ready() === null ? `bootstrap ${bootstrap.status().phase}` : null,
+  });
   try {
     const app = createApp({
       config,
-      lifecycle: createUnavailableLifecycle(() => bootstrap.status().phase),
+      lifecycle,
       health: () => summariseHealth(bootstrap.status(), startedAt),
-      status: () => ({ bootstrap: statusJson(bootstrap.status()) as StatusResponse["bootstrap"] }),
+      status: async () => {
+        const pending = await worker.pending();
+        return {
+          bootstrap: statusJson(bootstrap.status()) as StatusResponse["bootstrap"],
+          lifecycle: {
+            pending: pending.count,
+            oldest_pending_age_seconds: pending.oldestAgeSeconds,
+            users: [...pending.users],
+          },
+        };
+      },
       log,
     });
     const fetch = app.fetch.bind(app);
@@ -137,10 +163,12 @@ async function serve(): Promise<number> {
     closers.unshift(() => plain.close());
     // The bootstrap runs in the background: the API answers from the first moment.
     const stopBootstrap = new AbortController();
-    const running = bootstrap.run(stopBootstrap.signal);
+    const running = bootstrap.run(stopBootstrap.signal).then(() => worker.wake());
+    const working = worker.run(stopBootstrap.signal);
     closers.unshift(async () => {
       stopBootstrap.abort();
       await running;
+      await working;
     });
   } catch (err) {
     log.error("start-up failed", { error: err });

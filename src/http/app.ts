@@ -24,7 +24,7 @@ export interface AppDeps {
   /** Current health, for the healthcheck endpoint. */
   readonly health: () => Promise<HealthReport> | HealthReport;
   /** The service's own state, for `GET /api/v1/status`. */
-  readonly status: () => StatusResponse;
+  readonly status: () => Promise<StatusResponse> | StatusResponse;
   readonly log: Logger;
 }
 

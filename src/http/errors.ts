@@ -14,6 +14,7 @@ export type ErrorCode =
   | "method_not_allowed"
   | "payload_too_large"
   | "unsupported_media_type"
+  | "conflict"
   | "invalid_request"
   | "unavailable"
   | "internal";
@@ -25,6 +26,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   method_not_allowed: 405,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  conflict: 409,
   invalid_request: 422,
   unavailable: 503,
   internal: 500,

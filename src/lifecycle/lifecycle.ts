@@ -22,6 +22,8 @@ export type LifecycleOutcome =
   | { readonly kind: "accepted"; readonly detail: string }
   /** Nothing to do in Matrix for this event. */
   | { readonly kind: "noop"; readonly detail: string }
+  /** Refused on purpose (a revocation is final). */
+  | { readonly kind: "conflict"; readonly reason: string }
   /** Not recorded: the caller must not be told it succeeded. */
   | { readonly kind: "unavailable"; readonly reason: string };
 

@@ -70,6 +70,7 @@ export async function testApp(
         bot_user_id: "@matrixrmapi-bot:golden-monkey.dev.example.fi",
         rooms: null,
       },
+      lifecycle: null,
     }),
     log,
   });

@@ -5,6 +5,7 @@ const MEANING: Record<number, string> = {
   400: "Malformed JSON",
   403: "Caller not allowed (no certificate, or not Rasenmaeher)",
   404: "Unknown route",
+  409: "Refused on purpose: the person was revoked, and a revocation is final",
   413: "Body over 64 KiB",
   415: "Content-Type is not application/json",
   422: "Body or parameters fail validation; `error` names the field",

@@ -12,6 +12,17 @@ export const StatusResponse = z.object({
     bot_user_id: z.string(),
     rooms: z.record(z.string(), z.string()).nullable(),
   }),
+  lifecycle: z.object({
+    pending: z.number().int(),
+    oldest_pending_age_seconds: z.number().nullable(),
+    users: z.array(z.object({
+      user_id: z.string(),
+      pending_since: z.string().nullable(),
+      attempts: z.number().int(),
+      last_error: z.string().nullable(),
+      waiting_for: z.string().nullable(),
+    })),
+  }).nullable(),
 }).openapi("ServiceStatus");
 export type StatusResponse = z.infer<typeof StatusResponse>;
 
@@ -27,7 +38,7 @@ const route = createRoute({
 });
 
 export function registerStatusRoutes(app: App, deps: AppDeps): void {
-  app.openapi(route, function status(c) {
-    return c.json(StatusResponse.parse(deps.status()), 200);
+  app.openapi(route, async function status(c) {
+    return c.json(StatusResponse.parse(await deps.status()), 200);
   });
 }

@@ -46,7 +46,7 @@ export function registerUserRoutes(app: App, deps: AppDeps): void {
           description: "Applied, or durably accepted for later (see `extra`)",
           content: { "application/json": { schema: OperationResultResponse } },
         },
-        ...errorResponses(400, 403, 413, 415, 422, 503),
+        ...errorResponses(400, 403, 409, 413, 415, 422, 503),
       },
     });
     app.openapi(route, async function handleUserEvent(c) {
@@ -62,6 +62,7 @@ export function registerUserRoutes(app: App, deps: AppDeps): void {
         receivedAt: new Date(),
       });
       if (outcome.kind === "unavailable") throw new ApiError("unavailable", outcome.reason);
+      if (outcome.kind === "conflict") throw new ApiError("conflict", outcome.reason);
       return c.json(
         { success: true, extra: `${outcome.kind}: ${outcome.detail}`, error: null },
         200,

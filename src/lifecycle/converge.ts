@@ -1,0 +1,80 @@
+/**
+ * @module Brings Synapse to one person's wish, idempotently: every step first asks or tolerates
+ * "already so", so repeating it after a crash or a duplicate callback changes nothing.
+ */
+import type { SynapseHttp } from "../synapse/http.ts";
+import { adminJoin, joinedRooms, kick } from "../synapse/membership.ts";
+import { deactivateUser, getUser } from "../synapse/users.ts";
+import type { RoomIds } from "../matrix/deployment.ts";
+import type { PowerLevelWriter } from "./power_levels.ts";
+import type { Wish } from "./wish.ts";
+
+export const ADMIN_LEVEL = 100;
+const PUBLIC = ["space", "general", "helpdesk", "offtopic"] as const;
+
+export interface ConvergeContext {
+  readonly http: SynapseHttp;
+  readonly token: string;
+  readonly rooms: RoomIds;
+  readonly levels: PowerLevelWriter;
+}
+
+export type ConvergeResult =
+  | { readonly kind: "done"; readonly detail: string }
+  /** Not an error: something has to happen first (a login, Synapse parting rooms). */
+  | { readonly kind: "waiting"; readonly reason: string; readonly retryMs: number };
+
+export async function converge(ctx: ConvergeContext, userId: string, wish: Wish): Promise<ConvergeResult> {
+  const user = await getUser(ctx.http, ctx.token, userId);
+  if (wish.revoked) return await _revoke(ctx, userId, user !== null && !user.deactivated, user !== null);
+  if (user === null) {
+    return { kind: "waiting", reason: "the person has not logged in to Matrix yet", retryMs: 5_000 };
+  }
+  // The admin join API joins deactivated users too; a deactivated account is never touched.
+  if (user.deactivated) return { kind: "done", detail: `${userId} is deactivated in Synapse; nothing joined` };
+
+  // Levels go to the serialiser first and in parallel with the joins: promotions arriving
+  // together then meet in the same power-level write.
+  const levels = wish.admin
+    ? Promise.all(PUBLIC.map((key) => ctx.levels.set(ctx.rooms[key], { userId, level: ADMIN_LEVEL })))
+    : Promise.resolve([]);
+  const joins = (async () => {
+    if (!wish.member) return "joined";
+    for (const key of PUBLIC) {
+      if (await adminJoin(ctx.http, ctx.token, ctx.rooms[key], userId) === "userMissing") return "userMissing";
+    }
+    return "joined";
+  })();
+  const [joined] = await Promise.all([joins, levels]);
+  if (joined === "userMissing") {
+    return { kind: "waiting", reason: "the person has not logged in to Matrix yet", retryMs: 5_000 };
+  }
+  if (wish.admin) {
+    await adminJoin(ctx.http, ctx.token, ctx.rooms.admin, userId);
+    return { kind: "done", detail: `${userId} is an admin: level ${ADMIN_LEVEL}, in the admin room` };
+  }
+  if (wish.everAdmin) {
+    await Promise.all(PUBLIC.map((key) => ctx.levels.set(ctx.rooms[key], { userId, level: null })));
+    await kick(ctx.http, ctx.token, ctx.rooms.admin, userId, "No longer an admin in Deploy App");
+  }
+  return {
+    kind: "done",
+    detail: wish.member ? `${userId} is a member of the Space and public rooms` : `${userId} has no admin rights`,
+  };
+}
+
+async function _revoke(
+  ctx: ConvergeContext,
+  userId: string,
+  active: boolean,
+  exists: boolean,
+): Promise<ConvergeResult> {
+  if (!exists) return { kind: "done", detail: `${userId} has no Matrix account; nothing to deactivate` };
+  if (active) await deactivateUser(ctx.http, ctx.token, userId, true);
+  // Synapse answers before it has parted the rooms; done only once it has.
+  const rooms = await joinedRooms(ctx.http, ctx.token, userId);
+  if (rooms.length > 0) {
+    return { kind: "waiting", reason: `Synapse is still removing ${userId} from ${rooms.length} rooms`, retryMs: 500 };
+  }
+  return { kind: "done", detail: `${userId} is deactivated and erased, and has left every room` };
+}

@@ -1,0 +1,68 @@
+/**
+ * @module The durable lifecycle: a callback is answered only after its wish is committed to KV;
+ * the worker applies it at least once. The answer says whether it is already applied.
+ */
+import type { Logger } from "../log/logger.ts";
+import type { WishStore } from "../store/wishes.ts";
+import type { Lifecycle, LifecycleOutcome } from "./lifecycle.ts";
+import { nextWish } from "./wish.ts";
+import type { Worker } from "./worker.ts";
+
+export interface DurableLifecycleOptions {
+  readonly store: WishStore;
+  readonly worker: Worker;
+  readonly log: Logger;
+  /** How long a callback waits to answer "applied" before answering "accepted". @default 1500 */
+  readonly answerWithinMs?: number;
+  /** Why work may be delayed right now (e.g. the bootstrap phase), or null when ready. */
+  readonly notReadyReason: () => string | null;
+}
+
+export function createDurableLifecycle(o: DurableLifecycleOptions): Lifecycle {
+  return {
+    async submit(event): Promise<LifecycleOutcome> {
+      if (event.action === "updated") {
+        return { kind: "noop", detail: "A callsign change needs a new Matrix account; nothing was changed in Matrix" };
+      }
+      const action = event.action;
+      let result;
+      try {
+        result = await o.store.update(event.userId, (current) => {
+          const change = nextWish(current, action);
+          if (change.kind === "revoked") return null;
+          const now = new Date().toISOString();
+          return {
+            version: 1,
+            userId: event.userId,
+            callsign: event.callsign,
+            ...change.wish,
+            generation: (current?.generation ?? 0) + 1,
+            appliedGeneration: current?.appliedGeneration ?? 0,
+            lastAction: action,
+            updatedAt: now,
+            pendingSince: current?.pendingSince ?? now,
+            attempts: current?.attempts ?? 0,
+            nextAttemptAt: 0,
+            lastError: current?.lastError ?? null,
+            waitingFor: current?.waitingFor ?? null,
+          };
+        });
+      } catch (err) {
+        o.log.error("cannot record a lifecycle callback", { user_id: event.userId, action, error: err });
+        return { kind: "unavailable", reason: `Cannot record ${action} for ${event.userId}: the local database failed` };
+      }
+      if (result.kind === "refused") {
+        return { kind: "conflict", reason: `${event.userId} was revoked; a revocation is final, so ${action} is not applied` };
+      }
+      o.worker.wake();
+      const waitReason = o.notReadyReason();
+      const generation = result.record.generation;
+      if (waitReason === null && await o.worker.waitApplied(event.userId, generation, o.answerWithinMs ?? 1500)) {
+        return { kind: "applied", detail: `${action} applied to ${event.userId}` };
+      }
+      const latest = await o.store.get(event.userId).catch(() => null);
+      const why = waitReason ?? latest?.waitingFor ?? latest?.lastError ?? "still in progress";
+      return { kind: "accepted", detail: `${action} for ${event.userId} recorded; it will be applied (${why})` };
+    },
+  };
+}

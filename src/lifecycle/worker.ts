@@ -1,0 +1,185 @@
+/**
+ * @module The lifecycle worker: converges Synapse to every pending wish in KV, at least once,
+ * with bounded concurrency, capped backoff (honouring Synapse's `retry_after_ms`), across
+ * outages and restarts. KV is the queue: nothing pending lives only in memory.
+ */
+import type { Logger } from "../log/logger.ts";
+import type { RoomIds } from "../matrix/deployment.ts";
+import { SynapseError, type SynapseHttp } from "../synapse/http.ts";
+import type { WishStore } from "../store/wishes.ts";
+import { converge } from "./converge.ts";
+import { createPowerLevelWriter, type PowerLevelWriter } from "./power_levels.ts";
+
+export interface ReadyView {
+  readonly token: string;
+  readonly rooms: RoomIds;
+}
+
+export interface WorkerOptions {
+  readonly store: WishStore;
+  readonly http: SynapseHttp;
+  /** The bootstrap's result; the worker waits while it is `null`. */
+  readonly ready: () => ReadyView | null;
+  readonly log: Logger;
+  /** People converged at once. @default 16 */
+  readonly concurrency?: number;
+  /** Longest wait between retries. @default 60000 */
+  readonly maxBackoffMs?: number;
+}
+
+export interface PendingStatus {
+  readonly count: number;
+  readonly oldestAgeSeconds: number | null;
+  readonly users: ReadonlyArray<{
+    user_id: string;
+    pending_since: string | null;
+    attempts: number;
+    last_error: string | null;
+    waiting_for: string | null;
+  }>;
+}
+
+export interface Worker {
+  /** Something new is pending: look now rather than at the next poll. */
+  wake(): void;
+  /** Resolves true once `generation` of `userId` is applied, false after `timeoutMs`. */
+  waitApplied(userId: string, generation: number, timeoutMs: number): Promise<boolean>;
+  run(signal: AbortSignal): Promise<void>;
+  pending(): Promise<PendingStatus>;
+  levels(): PowerLevelWriter | null;
+}
+
+const POLL_MS = 1000;
+
+export function createWorker(o: WorkerOptions): Worker {
+  const concurrency = o.concurrency ?? 16;
+  const maxBackoff = o.maxBackoffMs ?? 60_000;
+  const inFlight = new Set<string>();
+  const waiters = new Map<string, Array<{ generation: number; resolve: (ok: boolean) => void }>>();
+  let wakeUp: (() => void) | null = null;
+  let levels: PowerLevelWriter | null = null;
+
+  const wake = () => {
+    wakeUp?.();
+    wakeUp = null;
+  };
+
+  function _settle(userId: string, generation: number): void {
+    const list = waiters.get(userId) ?? [];
+    const keep = list.filter((w) => {
+      if (w.generation <= generation) w.resolve(true);
+      return w.generation > generation;
+    });
+    if (keep.length > 0) waiters.set(userId, keep);
+    else waiters.delete(userId);
+  }
+
+  async function process(userId: string, ready: ReadyView): Promise<void> {
+    const record = await o.store.get(userId);
+    if (record === null || record.appliedGeneration >= record.generation) return;
+    const generation = record.generation;
+    levels ??= createPowerLevelWriter(o.http, () => o.ready()?.token ?? ready.token);
+    try {
+      const result = await converge({ http: o.http, token: ready.token, rooms: ready.rooms, levels }, userId, record);
+      if (result.kind === "done") {
+        await o.store.markApplied(userId, generation);
+        _settle(userId, generation);
+        o.log.info("applied", { user_id: userId, action: record.lastAction, generation, detail: result.detail });
+      } else {
+        await o.store.markRetry(userId, generation, {
+          at: Date.now() + result.retryMs,
+          error: null,
+          waitingFor: result.reason,
+        });
+        o.log.debug("waiting", { user_id: userId, reason: result.reason });
+      }
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const retryAfter = err instanceof SynapseError ? err.retryAfterMs : null;
+      const delay = retryAfter ?? Math.min(maxBackoff, 1000 * 2 ** Math.min(record.attempts, 16));
+      await o.store.markRetry(userId, generation, { at: Date.now() + delay, error: message, waitingFor: null })
+        .catch((kvErr) => o.log.error("cannot record a failed attempt", { user_id: userId, error: kvErr }));
+      o.log.warn("attempt failed; will retry", { user_id: userId, retry_in_ms: delay, error: message });
+    }
+  }
+
+  async function run(signal: AbortSignal): Promise<void> {
+    const tasks = new Set<Promise<void>>();
+    signal.addEventListener("abort", wake, { once: true });
+    while (!signal.aborted) {
+      const ready = o.ready();
+      let sleepMs = POLL_MS;
+      if (ready !== null) {
+        const now = Date.now();
+        const pending = await o.store.listPending().catch((err) => {
+          o.log.error("cannot list pending work", { error: err });
+          return [];
+        });
+        const due = pending.filter((p) => p.nextAttemptAt <= now && !inFlight.has(p.userId));
+        for (const p of due) {
+          if (inFlight.size >= concurrency) break;
+          inFlight.add(p.userId);
+          const task = process(p.userId, ready).finally(() => {
+            inFlight.delete(p.userId);
+            tasks.delete(task);
+            wake();
+          });
+          tasks.add(task);
+        }
+        const later = pending.filter((p) => p.nextAttemptAt > now).map((p) => p.nextAttemptAt - now);
+        if (later.length > 0) sleepMs = Math.min(sleepMs, Math.max(10, Math.min(...later)));
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, sleepMs);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        wakeUp = done;
+      });
+    }
+    await Promise.allSettled([...tasks]);
+    for (const [, list] of waiters) for (const w of list) w.resolve(false);
+    waiters.clear();
+  }
+
+  return {
+    wake,
+    waitApplied(userId, generation, timeoutMs) {
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          const list = waiters.get(userId)?.filter((w) => w.resolve !== finish) ?? [];
+          if (list.length > 0) waiters.set(userId, list);
+          else waiters.delete(userId);
+          resolve(false);
+        }, timeoutMs);
+        function finish(ok: boolean) {
+          clearTimeout(timer);
+          resolve(ok);
+        }
+        const list = waiters.get(userId) ?? [];
+        list.push({ generation, resolve: finish });
+        waiters.set(userId, list);
+      });
+    },
+    run,
+    async pending() {
+      const entries = await o.store.listPending();
+      const records = (await Promise.all(entries.slice(0, 100).map((e) => o.store.get(e.userId))))
+        .filter((r) => r !== null);
+      const since = records.map((r) => r.pendingSince).filter((s) => s !== null).map((s) => Date.parse(s));
+      return {
+        count: entries.length,
+        oldestAgeSeconds: since.length === 0 ? null : Math.round((Date.now() - Math.min(...since)) / 1000),
+        users: records.map((r) => ({
+          user_id: r.userId,
+          pending_since: r.pendingSince,
+          attempts: r.attempts,
+          last_error: r.lastError,
+          waiting_for: r.waitingFor,
+        })),
+      };
+    },
+    levels: () => levels,
+  };
+}

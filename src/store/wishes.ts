@@ -1,0 +1,134 @@
+/**
+ * @module KV records of the lifecycle: each person's wish with its generation, and the pending
+ * index the worker scans. Every change is one atomic commit with a versionstamp check.
+ */
+import { z } from "zod";
+import type { Wish } from "../lifecycle/wish.ts";
+
+export const wishKeys = {
+  wish: (userId: string): Deno.KvKey => ["wish", userId],
+  pending: (userId: string): Deno.KvKey => ["pending", userId],
+} as const;
+
+export const WishRecord = z.object({
+  version: z.literal(1),
+  userId: z.string().min(3),
+  callsign: z.string(),
+  member: z.boolean(),
+  admin: z.boolean(),
+  revoked: z.boolean(),
+  everAdmin: z.boolean(),
+  /** Bumped on every accepted callback; the worker applies generations, never "the latest". */
+  generation: z.number().int().nonnegative(),
+  appliedGeneration: z.number().int().nonnegative(),
+  lastAction: z.string(),
+  updatedAt: z.iso.datetime(),
+  /** When the oldest unapplied generation arrived. */
+  pendingSince: z.iso.datetime().nullable(),
+  attempts: z.number().int().nonnegative(),
+  nextAttemptAt: z.number().int().nonnegative(),
+  lastError: z.string().nullable(),
+  /** A non-error reason it is still pending (e.g. waiting for the first login). */
+  waitingFor: z.string().nullable(),
+});
+export type WishRecord = z.infer<typeof WishRecord>;
+
+const PendingEntry = z.object({ generation: z.number().int(), nextAttemptAt: z.number().int() });
+
+export type RecordResult =
+  | { readonly kind: "recorded"; readonly record: WishRecord }
+  | { readonly kind: "refused"; readonly record: WishRecord | null };
+
+export interface WishStore {
+  get(userId: string): Promise<WishRecord | null>;
+  /**
+   * Atomically replaces the wish of `userId` with `change(current)`; `null` from `change` means
+   * "refuse". Retries on concurrent writers, so racing callbacks are serialised by KV.
+   */
+  update(
+    userId: string,
+    change: (current: WishRecord | null) => WishRecord | null,
+  ): Promise<RecordResult>;
+  /** Pending user IDs, each with the generation to apply and when it is due. */
+  listPending(): Promise<Array<{ userId: string; generation: number; nextAttemptAt: number }>>;
+  /** Marks `generation` applied; the user leaves the pending index if nothing newer arrived. */
+  markApplied(userId: string, generation: number): Promise<void>;
+  /** Records a failed or waiting attempt and when to try again. */
+  markRetry(
+    userId: string,
+    generation: number,
+    next: { at: number; error: string | null; waitingFor: string | null },
+  ): Promise<void>;
+}
+
+export function createWishStore(kv: Deno.Kv): WishStore {
+  async function update(
+    userId: string,
+    change: (current: WishRecord | null) => WishRecord | null,
+  ): Promise<RecordResult> {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const entry = await kv.get(wishKeys.wish(userId));
+      const current = entry.value === null ? null : WishRecord.parse(entry.value);
+      const next = change(current);
+      if (next === null) return { kind: "refused", record: current };
+      const record = WishRecord.parse(next);
+      const op = kv.atomic().check(entry).set(wishKeys.wish(userId), record);
+      if (record.appliedGeneration < record.generation) {
+        op.set(wishKeys.pending(userId), {
+          generation: record.generation,
+          nextAttemptAt: record.nextAttemptAt,
+        });
+      } else {
+        op.delete(wishKeys.pending(userId));
+      }
+      const res = await op.commit();
+      if (res.ok) return { kind: "recorded", record };
+    }
+    throw new Error(`Cannot record the wish of ${userId}: too many concurrent writers`);
+  }
+
+  return {
+    async get(userId) {
+      const entry = await kv.get(wishKeys.wish(userId));
+      return entry.value === null ? null : WishRecord.parse(entry.value);
+    },
+    update,
+    async listPending() {
+      const out: Array<{ userId: string; generation: number; nextAttemptAt: number }> = [];
+      for await (const entry of kv.list({ prefix: ["pending"] })) {
+        const userId = entry.key[1];
+        const parsed = PendingEntry.safeParse(entry.value);
+        if (typeof userId === "string" && parsed.success) out.push({ userId, ...parsed.data });
+      }
+      return out;
+    },
+    async markApplied(userId, generation) {
+      await update(userId, (current) => {
+        if (current === null || current.appliedGeneration >= generation) return null;
+        const done = generation >= current.generation;
+        return {
+          ...current,
+          appliedGeneration: generation,
+          attempts: done ? 0 : current.attempts,
+          lastError: done ? null : current.lastError,
+          waitingFor: done ? null : current.waitingFor,
+          pendingSince: done ? null : current.pendingSince,
+        };
+      });
+    },
+    async markRetry(userId, generation, next) {
+      await update(userId, (current) => {
+        if (current === null || current.appliedGeneration >= generation) return null;
+        // A newer wish arrived meanwhile: it is due now, whatever happened to the older one.
+        const newer = current.generation > generation;
+        return {
+          ...current,
+          attempts: current.attempts + 1,
+          nextAttemptAt: newer ? 0 : next.at,
+          lastError: next.error,
+          waitingFor: next.waitingFor,
+        };
+      });
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { synapseTest } from "../support/synapse.ts";
+import { lifecycleFixture } from "../support/lifecycle.ts";
+import { getUser } from "../../src/synapse/users.ts";
+
+const PUBLIC = ["space", "general", "helpdesk", "offtopic"] as const;
+
+synapseTest("one person's whole lifecycle: created, promoted, demoted, revoked", async (hs) => {
+  await using f = await lifecycleFixture(hs);
+  const r = f.ready.rooms;
+  await f.login("alice");
+
+  const created = await f.send("created", "alice");
+  assert.equal(created.kind, "applied", JSON.stringify(created));
+  assert.deepEqual((await f.joined("alice")).sort(), PUBLIC.map((k) => r[k]).sort());
+
+  assert.equal((await f.send("promoted", "alice")).kind, "applied");
+  for (const k of PUBLIC) assert.equal(await f.level("alice", k), 100, k);
+  assert.ok((await f.joined("alice")).includes(r.admin));
+
+  assert.equal((await f.send("demoted", "alice")).kind, "applied");
+  for (const k of PUBLIC) assert.equal(await f.level("alice", k), undefined, k);
+  assert.ok(!(await f.joined("alice")).includes(r.admin));
+  assert.equal((await f.joined("alice")).length, 4);
+
+  assert.equal((await f.send("revoked", "alice")).kind, "applied");
+  assert.deepEqual(await f.joined("alice"), []);
+  assert.equal((await getUser(hs.http, f.ready.token, f.userId("alice")))?.deactivated, true);
+});
+
+synapseTest("created before the first Matrix login is accepted, then joined when the person appears", async (hs) => {
+  await using f = await lifecycleFixture(hs);
+  const outcome = await f.send("created", "bob");
+  assert.equal(outcome.kind, "accepted");
+  assert.match(outcome.kind === "accepted" ? outcome.detail : "", /not logged in to Matrix yet/);
+  const status = await f.worker.pending();
+  assert.equal(status.count, 1);
+  assert.match(status.users[0]?.waiting_for ?? "", /not logged in/);
+  await f.login("bob");
+  await f.settle();
+  assert.equal((await f.joined("bob")).length, 4);
+});
+
+synapseTest("promoted before the first login joins the admin room when the person appears", async (hs) => {
+  await using f = await lifecycleFixture(hs);
+  assert.equal((await f.send("promoted", "carol")).kind, "accepted");
+  await f.login("carol");
+  await f.settle();
+  assert.ok((await f.joined("carol")).includes(f.ready.rooms.admin));
+  for (const k of PUBLIC) assert.equal(await f.level("carol", k), 100, k);
+});
+
+synapseTest("50 concurrent promotions all land, coalesced, without disturbing other levels", async (hs) => {
+  await using f = await lifecycleFixture(hs);
+  const names = Array.from({ length: 50 }, (_, i) => `admin${i}`);
+  await Promise.all(names.map((n) => f.login(n)));
+  const outcomes = await Promise.all(names.map((n) => f.send("promoted", n)));
+  assert.ok(outcomes.every((o) => o.kind === "applied" || o.kind === "accepted"));
+  await f.settle(60_000);
+  for (const k of [...PUBLIC]) {
+    const pl = await (await import("../../src/synapse/rooms.ts")).getState(
+      hs.http,
+      f.ready.token,
+      f.ready.rooms[k],
+      "m.room.power_levels",
+    );
+    const users = pl?.users as Record<string, number>;
+    for (const n of names) assert.equal(users[f.userId(n)], 100, `${n} in ${k}`);
+    assert.equal(users[f.ready.botUserId], 200, `bot in ${k}`);
+    assert.equal(Object.keys(users).length, 51, `no stray users in ${k}`);
+    assert.equal((pl?.events as Record<string, number>)["m.room.power_levels"], 100);
+  }
+  const stats = f.worker.levels()?.stats();
+  assert.ok(stats !== undefined && stats.writes < 4 * 50, `no coalescing: ${JSON.stringify(stats)}`);
+});
+
+synapseTest("duplicate deliveries are harmless and end in the same state", async (hs) => {
+  await using f = await lifecycleFixture(hs);
+  await f.login("dave");
+  const outcomes = await Promise.all([1, 2, 3].map(() => f.send("created", "dave")));
+  assert.ok(outcomes.every((o) => o.kind === "applied" || o.kind === "accepted"), JSON.stringify(outcomes));
+  await f.send("promoted", "dave");
+  await f.send("promoted", "dave");
+  await f.settle();
+  assert.equal((await f.joined("dave")).length, 5);
+  for (const k of PUBLIC) assert.equal(await f.level("dave", k), 100);
+});
+
+synapseTest("created after revoked does not resurrect the deactivated account", async (hs) => {
+  await using f = await lifecycleFixture(hs);
+  await f.login("eve");
+  await f.send("created", "eve");
+  assert.equal((await f.send("revoked", "eve")).kind, "applied");
+  const again = await f.send("created", "eve");
+  assert.equal(again.kind, "conflict");
+  assert.equal((await f.send("promoted", "eve")).kind, "conflict");
+  assert.equal((await f.send("revoked", "eve")).kind, "applied", "a repeated revocation is fine");
+  await f.settle();
+  assert.deepEqual(await f.joined("eve"), []);
+});

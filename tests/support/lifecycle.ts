@@ -1,0 +1,87 @@
+/** @module A bootstrapped deployment with the durable lifecycle running, for lifecycle tests. */
+import { createWishStore, type WishStore } from "../../src/store/wishes.ts";
+import { createWorker, type Worker } from "../../src/lifecycle/worker.ts";
+import { createDurableLifecycle } from "../../src/lifecycle/durable.ts";
+import type { Lifecycle, LifecycleAction, LifecycleOutcome } from "../../src/lifecycle/lifecycle.ts";
+import type { Ready } from "../../src/bootstrap/bootstrap.ts";
+import { createSynapseHttp, type SynapseHttp } from "../../src/synapse/http.ts";
+import { getState } from "../../src/synapse/rooms.ts";
+import { joinedRooms } from "../../src/synapse/membership.ts";
+import { createMemoryLogger } from "../../src/log/logger.ts";
+import { randomPassword, registerWithSharedSecret } from "../../src/synapse/registration.ts";
+import { harness, newDeployment } from "./bootstrap.ts";
+import { type TestHomeserver, uniqueName } from "./synapse.ts";
+
+export interface LifecycleFixture extends AsyncDisposable {
+  readonly ready: Ready;
+  readonly store: WishStore;
+  readonly worker: Worker;
+  readonly lifecycle: Lifecycle;
+  readonly log: ReturnType<typeof createMemoryLogger>;
+  /** Sends one callback as the route would. */
+  send(action: LifecycleAction, localpart: string): Promise<LifecycleOutcome>;
+  userId(localpart: string): string;
+  /** Creates the Matrix account, as a first OIDC login would. */
+  login(localpart: string): Promise<void>;
+  joined(localpart: string): Promise<string[]>;
+  level(localpart: string, room: keyof Ready["rooms"]): Promise<number | undefined>;
+  /** Waits (bounded) until nothing is pending. */
+  settle(timeoutMs?: number): Promise<void>;
+}
+
+export async function lifecycleFixture(
+  hs: TestHomeserver,
+  options: { http?: SynapseHttp; kv?: Deno.Kv } = {},
+): Promise<LifecycleFixture> {
+  const kv = options.kv ?? await Deno.openKv(":memory:");
+  const dep = newDeployment(hs);
+  const ready = await harness(hs, dep, kv).runToReady();
+  const store = createWishStore(kv);
+  const log = createMemoryLogger();
+  const http = options.http ?? hs.http;
+  const worker = createWorker({ store, http, ready: () => ready, log, maxBackoffMs: 1000 });
+  const lifecycle = createDurableLifecycle({ store, worker, log, notReadyReason: () => null });
+  const stop = new AbortController();
+  const running = worker.run(stop.signal);
+  const prefix = uniqueName("p");
+  const userId = (localpart: string) => `@${prefix}${localpart}:${hs.serverName}`;
+  const fixture: LifecycleFixture = {
+    ready,
+    store,
+    worker,
+    lifecycle,
+    log,
+    userId,
+    send: (action, localpart) =>
+      lifecycle.submit({ action, userId: userId(localpart), callsign: localpart, uuid: "u", receivedAt: new Date() }),
+    async login(localpart) {
+      const r = await registerWithSharedSecret(hs.http, hs.secret, {
+        username: `${prefix}${localpart}`,
+        password: randomPassword(),
+        admin: false,
+      });
+      if (r.kind !== "registered") throw new Error(`cannot register ${localpart}`);
+    },
+    joined: (localpart) => joinedRooms(hs.http, ready.token, userId(localpart)),
+    async level(localpart, room) {
+      const pl = await getState(hs.http, ready.token, ready.rooms[room], "m.room.power_levels");
+      return (pl?.users as Record<string, number> | undefined)?.[userId(localpart)];
+    },
+    async settle(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if ((await store.listPending()).length === 0) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`still pending after ${timeoutMs} ms: ${JSON.stringify(await worker.pending())}`);
+    },
+    async [Symbol.asyncDispose]() {
+      stop.abort();
+      await running;
+      if (options.kv === undefined) kv.close();
+    },
+  };
+  return fixture;
+}
+
+export { createSynapseHttp };
