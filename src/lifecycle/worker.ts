@@ -7,7 +7,7 @@ import type { Logger } from "../log/logger.ts";
 import type { RoomIds } from "../matrix/deployment.ts";
 import { SynapseError, type SynapseHttp } from "../synapse/http.ts";
 import type { WishStore } from "../store/wishes.ts";
-import { converge } from "./converge.ts";
+import { ADMIN_LEVEL, converge } from "./converge.ts";
 import { createPowerLevelWriter, type PowerLevelWriter } from "./power_levels.ts";
 
 export interface ReadyView {
@@ -103,6 +103,28 @@ export function createWorker(o: WorkerOptions): Worker {
     }
   }
 
+  /**
+   * Hands the power-level part of every due wish to the serialiser at once, before the slower
+   * joins: a burst of promotions then costs one power-level write per room, not one per person.
+   * Converging repeats it later as a no-op; a level for someone not yet in Synapse is harmless.
+   */
+  const primed = new Map<string, number>();
+  async function primeLevels(due: ReadonlyArray<{ userId: string; generation: number }>, ready: ReadyView) {
+    levels ??= createPowerLevelWriter(o.http, () => o.ready()?.token ?? ready.token);
+    const writer = levels;
+    const records = await Promise.all(due.map((p) => o.store.get(p.userId).catch(() => null)));
+    for (const [i, record] of records.entries()) {
+      const p = due[i]!;
+      primed.set(p.userId, p.generation);
+      if (record === null || record.revoked || !record.everAdmin) continue;
+      const level = record.admin ? ADMIN_LEVEL : null;
+      for (const key of ["space", "general", "helpdesk", "offtopic"] as const) {
+        writer.set(ready.rooms[key], { userId: p.userId, level }).catch(() => {});
+      }
+    }
+    if (primed.size > 10_000) primed.clear();
+  }
+
   async function run(signal: AbortSignal): Promise<void> {
     const tasks = new Set<Promise<void>>();
     signal.addEventListener("abort", wake, { once: true });
@@ -116,6 +138,8 @@ export function createWorker(o: WorkerOptions): Worker {
           return [];
         });
         const due = pending.filter((p) => p.nextAttemptAt <= now && !inFlight.has(p.userId));
+        const unprimed = due.filter((p) => primed.get(p.userId) !== p.generation);
+        if (unprimed.length > 1) await primeLevels(unprimed, ready);
         for (const p of due) {
           if (inFlight.size >= concurrency) break;
           inFlight.add(p.userId);

@@ -71,7 +71,8 @@ synapseTest("50 concurrent promotions all land, coalesced, without disturbing ot
     assert.equal((pl?.events as Record<string, number>)["m.room.power_levels"], 100);
   }
   const stats = f.worker.levels()?.stats();
-  assert.ok(stats !== undefined && stats.writes < 4 * 50, `no coalescing: ${JSON.stringify(stats)}`);
+  // Naively 200 writes (50 people × 4 rooms); coalesced, about one per room.
+  assert.ok(stats !== undefined && stats.writes <= 20, `too little coalescing: ${JSON.stringify(stats)}`);
 });
 
 synapseTest("duplicate deliveries are harmless and end in the same state", async (hs) => {
