@@ -126,7 +126,8 @@ async function serve(): Promise<number> {
     store: wishes,
     worker,
     log,
-    notReadyReason: () => bootstrap.ready() === null ? `bootstrap ${bootstrap.status().phase}` : null,
+    notReadyReason: () =>
+      bootstrap.ready() === null ? `bootstrap ${bootstrap.status().phase}` : null,
   });
   try {
     const app = createApp({

@@ -8,6 +8,19 @@ import { freePort, startMain } from "./support/process.ts";
 import { crud } from "./support/app.ts";
 import { synapseTest, uniqueName } from "./support/synapse.ts";
 
+async function writeManifest(deployment: string, serverName: string): Promise<string> {
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({
+      deployment,
+      rasenmaeher: { certcn: "rasenmaeher" },
+      product: { dns: `matrix.${serverName}` },
+    }),
+  );
+  return path;
+}
+
 async function startService(extra: Record<string, string> = {}) {
   const dir = await Deno.makeTempDir({ prefix: "service-" });
   const pki = await writeDevPki(`${dir}/pki`);
@@ -132,6 +145,7 @@ synapseTest(
       SYNAPSE_REGISTRATION_SECRET: hs.secret,
       SERVER_DOMAIN: hs.serverName,
       SYNAPSE_BOT_USERNAME: uniqueName("svcbot"),
+      KRAFTWERK_MANIFEST: await writeManifest(uniqueName("svc"), hs.serverName),
     });
     try {
       let status: { bootstrap: { phase: string; rooms: Record<string, string> | null } } | null =
@@ -142,7 +156,7 @@ synapseTest(
         if (status?.bootstrap.phase === "ready") break;
         await new Promise((r) => setTimeout(r, 200));
       }
-      assert.equal(status?.bootstrap.phase, "ready");
+      assert.equal(status?.bootstrap.phase, "ready", JSON.stringify(status));
       assert.deepEqual(Object.keys(status?.bootstrap.rooms ?? {}).sort(), [
         "admin",
         "general",

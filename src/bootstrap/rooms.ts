@@ -5,7 +5,8 @@
 import type { Logger } from "../log/logger.ts";
 import { ROOM_KEYS, roomAlias, type RoomIds, type RoomKey } from "../matrix/deployment.ts";
 import type { SynapseHttp } from "../synapse/http.ts";
-import { createRoom, putState, resolveAlias, roomState } from "../synapse/rooms.ts";
+import { createRoom, makeRoomAdmin, putState, resolveAlias, roomState } from "../synapse/rooms.ts";
+import { roomMembers } from "../synapse/membership.ts";
 import {
   deepEqual,
   desiredPowerLevels,
@@ -35,6 +36,7 @@ export async function ensureRooms(ctx: RoomContext): Promise<{ ids: RoomIds; cre
       if (attempt >= 5) throw new Error(`Cannot find or create ${alias}: the alias keeps changing`);
       const existing = await resolveAlias(ctx.http, ctx.token, alias);
       if (existing !== null) {
+        await _adopt(ctx, key, alias, existing);
         ids[key] = existing;
         break;
       }
@@ -49,6 +51,30 @@ export async function ensureRooms(ctx: RoomContext): Promise<{ ids: RoomIds; cre
     }
   }
   return { ids: ids as RoomIds, created };
+}
+
+/**
+ * A room found by alias that the bot is not in (the bot was renamed, or the room was made by
+ * hand): the admin API makes the bot a member with the highest level, so it can manage it.
+ */
+async function _adopt(
+  ctx: RoomContext,
+  key: RoomKey,
+  alias: string,
+  roomId: string,
+): Promise<void> {
+  const isMember = async () =>
+    (await roomMembers(ctx.http, ctx.token, roomId)).includes(ctx.botUserId);
+  if (await isMember()) return;
+  // The alias can appear a moment before its creator's join does (another creator racing us).
+  await new Promise((r) => setTimeout(r, 500));
+  if (await isMember()) return;
+  await makeRoomAdmin(ctx.http, ctx.token, roomId, ctx.botUserId);
+  ctx.log.warn("adopted an existing room the bot was not in", {
+    room: key,
+    alias,
+    room_id: roomId,
+  });
 }
 
 function _createBody(

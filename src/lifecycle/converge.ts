@@ -24,34 +24,57 @@ export type ConvergeResult =
   /** Not an error: something has to happen first (a login, Synapse parting rooms). */
   | { readonly kind: "waiting"; readonly reason: string; readonly retryMs: number };
 
-export async function converge(ctx: ConvergeContext, userId: string, wish: Wish): Promise<ConvergeResult> {
+export async function converge(
+  ctx: ConvergeContext,
+  userId: string,
+  wish: Wish,
+): Promise<ConvergeResult> {
   const user = await getUser(ctx.http, ctx.token, userId);
-  if (wish.revoked) return await _revoke(ctx, userId, user !== null && !user.deactivated, user !== null);
+  if (wish.revoked) {
+    return await _revoke(ctx, userId, user !== null && !user.deactivated, user !== null);
+  }
   if (user === null) {
-    return { kind: "waiting", reason: "the person has not logged in to Matrix yet", retryMs: 5_000 };
+    return {
+      kind: "waiting",
+      reason: "the person has not logged in to Matrix yet",
+      retryMs: 5_000,
+    };
   }
   // The admin join API joins deactivated users too; a deactivated account is never touched.
-  if (user.deactivated) return { kind: "done", detail: `${userId} is deactivated in Synapse; nothing joined` };
+  if (user.deactivated) {
+    return { kind: "done", detail: `${userId} is deactivated in Synapse; nothing joined` };
+  }
 
   // Levels go to the serialiser first and in parallel with the joins: promotions arriving
   // together then meet in the same power-level write.
   const levels = wish.admin
-    ? Promise.all(PUBLIC.map((key) => ctx.levels.set(ctx.rooms[key], { userId, level: ADMIN_LEVEL })))
+    ? Promise.all(
+      PUBLIC.map((key) => ctx.levels.set(ctx.rooms[key], { userId, level: ADMIN_LEVEL })),
+    )
     : Promise.resolve([]);
   const joins = (async () => {
     if (!wish.member) return "joined";
     for (const key of PUBLIC) {
-      if (await adminJoin(ctx.http, ctx.token, ctx.rooms[key], userId) === "userMissing") return "userMissing";
+      if (await adminJoin(ctx.http, ctx.token, ctx.rooms[key], userId) === "userMissing") {
+        return "userMissing";
+      }
     }
     return "joined";
   })();
   const [joined] = await Promise.all([joins, levels]);
   if (joined === "userMissing") {
-    return { kind: "waiting", reason: "the person has not logged in to Matrix yet", retryMs: 5_000 };
+    return {
+      kind: "waiting",
+      reason: "the person has not logged in to Matrix yet",
+      retryMs: 5_000,
+    };
   }
   if (wish.admin) {
     await adminJoin(ctx.http, ctx.token, ctx.rooms.admin, userId);
-    return { kind: "done", detail: `${userId} is an admin: level ${ADMIN_LEVEL}, in the admin room` };
+    return {
+      kind: "done",
+      detail: `${userId} is an admin: level ${ADMIN_LEVEL}, in the admin room`,
+    };
   }
   if (wish.everAdmin) {
     await Promise.all(PUBLIC.map((key) => ctx.levels.set(ctx.rooms[key], { userId, level: null })));
@@ -59,7 +82,9 @@ export async function converge(ctx: ConvergeContext, userId: string, wish: Wish)
   }
   return {
     kind: "done",
-    detail: wish.member ? `${userId} is a member of the Space and public rooms` : `${userId} has no admin rights`,
+    detail: wish.member
+      ? `${userId} is a member of the Space and public rooms`
+      : `${userId} has no admin rights`,
   };
 }
 
@@ -69,12 +94,18 @@ async function _revoke(
   active: boolean,
   exists: boolean,
 ): Promise<ConvergeResult> {
-  if (!exists) return { kind: "done", detail: `${userId} has no Matrix account; nothing to deactivate` };
+  if (!exists) {
+    return { kind: "done", detail: `${userId} has no Matrix account; nothing to deactivate` };
+  }
   if (active) await deactivateUser(ctx.http, ctx.token, userId, true);
   // Synapse answers before it has parted the rooms; done only once it has.
   const rooms = await joinedRooms(ctx.http, ctx.token, userId);
   if (rooms.length > 0) {
-    return { kind: "waiting", reason: `Synapse is still removing ${userId} from ${rooms.length} rooms`, retryMs: 500 };
+    return {
+      kind: "waiting",
+      reason: `Synapse is still removing ${userId} from ${rooms.length} rooms`,
+      retryMs: 500,
+    };
   }
   return { kind: "done", detail: `${userId} is deactivated and erased, and has left every room` };
 }

@@ -22,7 +22,10 @@ export function createDurableLifecycle(o: DurableLifecycleOptions): Lifecycle {
   return {
     async submit(event): Promise<LifecycleOutcome> {
       if (event.action === "updated") {
-        return { kind: "noop", detail: "A callsign change needs a new Matrix account; nothing was changed in Matrix" };
+        return {
+          kind: "noop",
+          detail: "A callsign change needs a new Matrix account; nothing was changed in Matrix",
+        };
       }
       const action = event.action;
       let result;
@@ -48,21 +51,37 @@ export function createDurableLifecycle(o: DurableLifecycleOptions): Lifecycle {
           };
         });
       } catch (err) {
-        o.log.error("cannot record a lifecycle callback", { user_id: event.userId, action, error: err });
-        return { kind: "unavailable", reason: `Cannot record ${action} for ${event.userId}: the local database failed` };
+        o.log.error("cannot record a lifecycle callback", {
+          user_id: event.userId,
+          action,
+          error: err,
+        });
+        return {
+          kind: "unavailable",
+          reason: `Cannot record ${action} for ${event.userId}: the local database failed`,
+        };
       }
       if (result.kind === "refused") {
-        return { kind: "conflict", reason: `${event.userId} was revoked; a revocation is final, so ${action} is not applied` };
+        return {
+          kind: "conflict",
+          reason: `${event.userId} was revoked; a revocation is final, so ${action} is not applied`,
+        };
       }
       o.worker.wake();
       const waitReason = o.notReadyReason();
       const generation = result.record.generation;
-      if (waitReason === null && await o.worker.waitApplied(event.userId, generation, o.answerWithinMs ?? 1500)) {
+      if (
+        waitReason === null &&
+        await o.worker.waitApplied(event.userId, generation, o.answerWithinMs ?? 1500)
+      ) {
         return { kind: "applied", detail: `${action} applied to ${event.userId}` };
       }
       const latest = await o.store.get(event.userId).catch(() => null);
       const why = waitReason ?? latest?.waitingFor ?? latest?.lastError ?? "still in progress";
-      return { kind: "accepted", detail: `${action} for ${event.userId} recorded; it will be applied (${why})` };
+      return {
+        kind: "accepted",
+        detail: `${action} for ${event.userId} recorded; it will be applied (${why})`,
+      };
     },
   };
 }

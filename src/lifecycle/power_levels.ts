@@ -79,7 +79,9 @@ export function createPowerLevelWriter(
     const after = await getState(http, token(), roomId, "m.room.power_levels");
     const shown = (after?.users ?? {}) as Record<string, number>;
     for (const [userId, level] of Object.entries(users)) {
-      if (shown[userId] !== level) throw new Error(`Power level of ${userId} in ${roomId} did not stick`);
+      if (shown[userId] !== level) {
+        throw new Error(`Power level of ${userId} in ${roomId} did not stick`);
+      }
     }
   }
 

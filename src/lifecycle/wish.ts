@@ -22,7 +22,10 @@ export type WishChange =
 const NOBODY: Wish = { member: false, admin: false, revoked: false, everAdmin: false };
 
 /** The wish after `action` arrives on top of `current` (null: nothing known yet). */
-export function nextWish(current: Wish | null, action: Exclude<LifecycleAction, "updated">): WishChange {
+export function nextWish(
+  current: Wish | null,
+  action: Exclude<LifecycleAction, "updated">,
+): WishChange {
   const now = current ?? NOBODY;
   if (now.revoked) return action === "revoked" ? { kind: "same", wish: now } : { kind: "revoked" };
   const next: Wish = (() => {

@@ -80,11 +80,20 @@ export function createWorker(o: WorkerOptions): Worker {
     const generation = record.generation;
     levels ??= createPowerLevelWriter(o.http, () => o.ready()?.token ?? ready.token);
     try {
-      const result = await converge({ http: o.http, token: ready.token, rooms: ready.rooms, levels }, userId, record);
+      const result = await converge(
+        { http: o.http, token: ready.token, rooms: ready.rooms, levels },
+        userId,
+        record,
+      );
       if (result.kind === "done") {
         await o.store.markApplied(userId, generation);
         _settle(userId, generation);
-        o.log.info("applied", { user_id: userId, action: record.lastAction, generation, detail: result.detail });
+        o.log.info("applied", {
+          user_id: userId,
+          action: record.lastAction,
+          generation,
+          detail: result.detail,
+        });
       } else {
         await o.store.markRetry(userId, generation, {
           at: Date.now() + result.retryMs,
@@ -97,9 +106,19 @@ export function createWorker(o: WorkerOptions): Worker {
       const message = err instanceof Error ? err.message : String(err);
       const retryAfter = err instanceof SynapseError ? err.retryAfterMs : null;
       const delay = retryAfter ?? Math.min(maxBackoff, 1000 * 2 ** Math.min(record.attempts, 16));
-      await o.store.markRetry(userId, generation, { at: Date.now() + delay, error: message, waitingFor: null })
-        .catch((kvErr) => o.log.error("cannot record a failed attempt", { user_id: userId, error: kvErr }));
-      o.log.warn("attempt failed; will retry", { user_id: userId, retry_in_ms: delay, error: message });
+      await o.store.markRetry(userId, generation, {
+        at: Date.now() + delay,
+        error: message,
+        waitingFor: null,
+      })
+        .catch((kvErr) =>
+          o.log.error("cannot record a failed attempt", { user_id: userId, error: kvErr })
+        );
+      o.log.warn("attempt failed; will retry", {
+        user_id: userId,
+        retry_in_ms: delay,
+        error: message,
+      });
     }
   }
 
@@ -109,7 +128,10 @@ export function createWorker(o: WorkerOptions): Worker {
    * Converging repeats it later as a no-op; a level for someone not yet in Synapse is harmless.
    */
   const primed = new Map<string, number>();
-  async function primeLevels(due: ReadonlyArray<{ userId: string; generation: number }>, ready: ReadyView) {
+  async function primeLevels(
+    due: ReadonlyArray<{ userId: string; generation: number }>,
+    ready: ReadyView,
+  ) {
     levels ??= createPowerLevelWriter(o.http, () => o.ready()?.token ?? ready.token);
     const writer = levels;
     const records = await Promise.all(due.map((p) => o.store.get(p.userId).catch(() => null)));
@@ -150,7 +172,9 @@ export function createWorker(o: WorkerOptions): Worker {
           });
           tasks.add(task);
         }
-        const later = pending.filter((p) => p.nextAttemptAt > now).map((p) => p.nextAttemptAt - now);
+        const later = pending.filter((p) => p.nextAttemptAt > now).map((p) =>
+          p.nextAttemptAt - now
+        );
         if (later.length > 0) sleepMs = Math.min(sleepMs, Math.max(10, Math.min(...later)));
       }
       await new Promise<void>((resolve) => {
@@ -191,10 +215,14 @@ export function createWorker(o: WorkerOptions): Worker {
       const entries = await o.store.listPending();
       const records = (await Promise.all(entries.slice(0, 100).map((e) => o.store.get(e.userId))))
         .filter((r) => r !== null);
-      const since = records.map((r) => r.pendingSince).filter((s) => s !== null).map((s) => Date.parse(s));
+      const since = records.map((r) => r.pendingSince).filter((s) => s !== null).map((s) =>
+        Date.parse(s)
+      );
       return {
         count: entries.length,
-        oldestAgeSeconds: since.length === 0 ? null : Math.round((Date.now() - Math.min(...since)) / 1000),
+        oldestAgeSeconds: since.length === 0
+          ? null
+          : Math.round((Date.now() - Math.min(...since)) / 1000),
         users: records.map((r) => ({
           user_id: r.userId,
           pending_since: r.pendingSince,

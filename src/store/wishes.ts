@@ -3,7 +3,6 @@
  * index the worker scans. Every change is one atomic commit with a versionstamp check.
  */
 import { z } from "zod";
-import type { Wish } from "../lifecycle/wish.ts";
 
 export const wishKeys = {
   wish: (userId: string): Deno.KvKey => ["wish", userId],

@@ -9,7 +9,12 @@ export type JoinResult = "joined" | "alreadyJoined" | "userMissing";
  * Synapse answers an existing membership of a non-public room with a plain 403 M_FORBIDDEN, the
  * same errcode as a real refusal; instead of reading the message we ask Synapse who is a member.
  */
-export async function adminJoin(http: SynapseHttp, token: string, roomId: string, userId: string): Promise<JoinResult> {
+export async function adminJoin(
+  http: SynapseHttp,
+  token: string,
+  roomId: string,
+  userId: string,
+): Promise<JoinResult> {
   try {
     await http.call(token, {
       method: "POST",
@@ -60,7 +65,11 @@ export async function kick(
 }
 
 /** Rooms `userId` is joined to (admin API). */
-export async function joinedRooms(http: SynapseHttp, token: string, userId: string): Promise<string[]> {
+export async function joinedRooms(
+  http: SynapseHttp,
+  token: string,
+  userId: string,
+): Promise<string[]> {
   const r = await http.call(token, {
     method: "GET",
     path: `/_synapse/admin/v1/users/${enc(userId)}/joined_rooms`,
@@ -70,7 +79,11 @@ export async function joinedRooms(http: SynapseHttp, token: string, userId: stri
 }
 
 /** Members of `roomId` (admin API, no membership needed). */
-export async function roomMembers(http: SynapseHttp, token: string, roomId: string): Promise<string[]> {
+export async function roomMembers(
+  http: SynapseHttp,
+  token: string,
+  roomId: string,
+): Promise<string[]> {
   const r = await http.call(token, {
     method: "GET",
     path: `/_synapse/admin/v1/rooms/${enc(roomId)}/members`,

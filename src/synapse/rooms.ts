@@ -88,6 +88,24 @@ export async function getState(
   }
 }
 
+/**
+ * Makes `userId` a member with the highest power level of `roomId` (admin API; Synapse uses a
+ * local room admin to invite and promote).
+ */
+export async function makeRoomAdmin(
+  http: SynapseHttp,
+  token: string,
+  roomId: string,
+  userId: string,
+): Promise<void> {
+  await http.call(token, {
+    method: "POST",
+    path: `/_synapse/admin/v1/rooms/${enc(roomId)}/make_room_admin`,
+    json: { user_id: userId },
+    schema: z.unknown(),
+  });
+}
+
 /** Writes one state event (the whole content: there is no merge and no compare-and-set). */
 export async function putState(
   http: SynapseHttp,

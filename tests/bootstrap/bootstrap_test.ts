@@ -205,3 +205,22 @@ synapseTest(
     assert.equal(new Set(Object.values(a.ids)).size, 5);
   },
 );
+
+synapseTest(
+  "rooms found by alias that the bot is not in are adopted, not duplicated",
+  async (hs) => {
+    const dep = newDeployment(hs);
+    await using kvA = await Deno.openKv(":memory:");
+    const first = await harness(hs, dep, kvA).runToReady();
+    // Another bot, same deployment: as after renaming SYNAPSE_BOT_USERNAME.
+    const other = { ...newDeployment(hs), deployment: dep.deployment };
+    await using kvB = await Deno.openKv(":memory:");
+    const h = harness(hs, other, kvB);
+    const second = await h.runToReady();
+    assert.deepEqual(second.rooms, first.rooms);
+    assert.match(h.log.lines.join("\n"), /adopted an existing room the bot was not in/);
+    const admin = await testAdmin(hs);
+    const levels = (await stateOf(hs, admin, second.rooms.general)).get("m.room.power_levels")!;
+    assert.equal((levels.users as Content)[other.botUserId], 200);
+  },
+);

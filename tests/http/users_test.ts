@@ -81,3 +81,27 @@ Deno.test("awkward callsigns reach the lifecycle as Synapse's OIDC login would m
   await postJson("/api/v1/users/created", crud("_Äijä=1"), mtls(RM));
   assert.equal(submitted[0]?.userId, "@=5f=c3=a4ij=c3=a4=3d1:golden-monkey.dev.example.fi");
 });
+
+Deno.test("a refused callback (revocation is final) is a 409 with success: false", async () => {
+  const { postJson } = await testApp({
+    lifecycle: { submit: () => Promise.resolve({ kind: "conflict", reason: "revoked is final" }) },
+  });
+  const res = await postJson("/api/v1/users/created", crud(), mtls(RM));
+  assert.equal(res.status, 409);
+  assert.deepEqual(await res.json(), {
+    success: false,
+    error: "revoked is final",
+    extra: "conflict",
+  });
+});
+
+Deno.test("a callback that could not be recorded is a 503 with success: false", async () => {
+  const { postJson } = await testApp({
+    lifecycle: {
+      submit: () => Promise.resolve({ kind: "unavailable", reason: "the local database failed" }),
+    },
+  });
+  const res = await postJson("/api/v1/users/promoted", crud(), mtls(RM));
+  assert.equal(res.status, 503);
+  assert.equal((await res.json()).success, false);
+});

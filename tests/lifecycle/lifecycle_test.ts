@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { synapseTest } from "../support/synapse.ts";
-import { lifecycleFixture } from "../support/lifecycle.ts";
+import { createSynapseHttp, lifecycleFixture } from "../support/lifecycle.ts";
+import { startFaultProxy } from "../support/proxy.ts";
 import { getUser } from "../../src/synapse/users.ts";
 
 const PUBLIC = ["space", "general", "helpdesk", "offtopic"] as const;
@@ -28,58 +29,73 @@ synapseTest("one person's whole lifecycle: created, promoted, demoted, revoked",
   assert.equal((await getUser(hs.http, f.ready.token, f.userId("alice")))?.deactivated, true);
 });
 
-synapseTest("created before the first Matrix login is accepted, then joined when the person appears", async (hs) => {
-  await using f = await lifecycleFixture(hs);
-  const outcome = await f.send("created", "bob");
-  assert.equal(outcome.kind, "accepted");
-  assert.match(outcome.kind === "accepted" ? outcome.detail : "", /not logged in to Matrix yet/);
-  const status = await f.worker.pending();
-  assert.equal(status.count, 1);
-  assert.match(status.users[0]?.waiting_for ?? "", /not logged in/);
-  await f.login("bob");
-  await f.settle();
-  assert.equal((await f.joined("bob")).length, 4);
-});
+synapseTest(
+  "created before the first Matrix login is accepted, then joined when the person appears",
+  async (hs) => {
+    await using f = await lifecycleFixture(hs);
+    const outcome = await f.send("created", "bob");
+    assert.equal(outcome.kind, "accepted");
+    assert.match(outcome.kind === "accepted" ? outcome.detail : "", /not logged in to Matrix yet/);
+    const status = await f.worker.pending();
+    assert.equal(status.count, 1);
+    assert.match(status.users[0]?.waiting_for ?? "", /not logged in/);
+    await f.login("bob");
+    await f.settle();
+    assert.equal((await f.joined("bob")).length, 4);
+  },
+);
 
-synapseTest("promoted before the first login joins the admin room when the person appears", async (hs) => {
-  await using f = await lifecycleFixture(hs);
-  assert.equal((await f.send("promoted", "carol")).kind, "accepted");
-  await f.login("carol");
-  await f.settle();
-  assert.ok((await f.joined("carol")).includes(f.ready.rooms.admin));
-  for (const k of PUBLIC) assert.equal(await f.level("carol", k), 100, k);
-});
+synapseTest(
+  "promoted before the first login joins the admin room when the person appears",
+  async (hs) => {
+    await using f = await lifecycleFixture(hs);
+    assert.equal((await f.send("promoted", "carol")).kind, "accepted");
+    await f.login("carol");
+    await f.settle();
+    assert.ok((await f.joined("carol")).includes(f.ready.rooms.admin));
+    for (const k of PUBLIC) assert.equal(await f.level("carol", k), 100, k);
+  },
+);
 
-synapseTest("50 concurrent promotions all land, coalesced, without disturbing other levels", async (hs) => {
-  await using f = await lifecycleFixture(hs);
-  const names = Array.from({ length: 50 }, (_, i) => `admin${i}`);
-  await Promise.all(names.map((n) => f.login(n)));
-  const outcomes = await Promise.all(names.map((n) => f.send("promoted", n)));
-  assert.ok(outcomes.every((o) => o.kind === "applied" || o.kind === "accepted"));
-  await f.settle(60_000);
-  for (const k of [...PUBLIC]) {
-    const pl = await (await import("../../src/synapse/rooms.ts")).getState(
-      hs.http,
-      f.ready.token,
-      f.ready.rooms[k],
-      "m.room.power_levels",
+synapseTest(
+  "50 concurrent promotions all land, coalesced, without disturbing other levels",
+  async (hs) => {
+    await using f = await lifecycleFixture(hs);
+    const names = Array.from({ length: 50 }, (_, i) => `admin${i}`);
+    await Promise.all(names.map((n) => f.login(n)));
+    const outcomes = await Promise.all(names.map((n) => f.send("promoted", n)));
+    assert.ok(outcomes.every((o) => o.kind === "applied" || o.kind === "accepted"));
+    await f.settle(60_000);
+    for (const k of [...PUBLIC]) {
+      const pl = await (await import("../../src/synapse/rooms.ts")).getState(
+        hs.http,
+        f.ready.token,
+        f.ready.rooms[k],
+        "m.room.power_levels",
+      );
+      const users = pl?.users as Record<string, number>;
+      for (const n of names) assert.equal(users[f.userId(n)], 100, `${n} in ${k}`);
+      assert.equal(users[f.ready.botUserId], 200, `bot in ${k}`);
+      assert.equal(Object.keys(users).length, 51, `no stray users in ${k}`);
+      assert.equal((pl?.events as Record<string, number>)["m.room.power_levels"], 100);
+    }
+    const stats = f.worker.levels()?.stats();
+    // Naively 200 writes (50 people × 4 rooms); coalesced, about one per room.
+    assert.ok(
+      stats !== undefined && stats.writes <= 20,
+      `too little coalescing: ${JSON.stringify(stats)}`,
     );
-    const users = pl?.users as Record<string, number>;
-    for (const n of names) assert.equal(users[f.userId(n)], 100, `${n} in ${k}`);
-    assert.equal(users[f.ready.botUserId], 200, `bot in ${k}`);
-    assert.equal(Object.keys(users).length, 51, `no stray users in ${k}`);
-    assert.equal((pl?.events as Record<string, number>)["m.room.power_levels"], 100);
-  }
-  const stats = f.worker.levels()?.stats();
-  // Naively 200 writes (50 people × 4 rooms); coalesced, about one per room.
-  assert.ok(stats !== undefined && stats.writes <= 20, `too little coalescing: ${JSON.stringify(stats)}`);
-});
+  },
+);
 
 synapseTest("duplicate deliveries are harmless and end in the same state", async (hs) => {
   await using f = await lifecycleFixture(hs);
   await f.login("dave");
   const outcomes = await Promise.all([1, 2, 3].map(() => f.send("created", "dave")));
-  assert.ok(outcomes.every((o) => o.kind === "applied" || o.kind === "accepted"), JSON.stringify(outcomes));
+  assert.ok(
+    outcomes.every((o) => o.kind === "applied" || o.kind === "accepted"),
+    JSON.stringify(outcomes),
+  );
   await f.send("promoted", "dave");
   await f.send("promoted", "dave");
   await f.settle();
@@ -99,3 +115,55 @@ synapseTest("created after revoked does not resurrect the deactivated account", 
   await f.settle();
   assert.deepEqual(await f.joined("eve"), []);
 });
+
+synapseTest(
+  "promote, demote, promote acknowledged while Synapse is down: admin once it returns",
+  async (hs) => {
+    const proxy = startFaultProxy(hs.url);
+    try {
+      await using f = await lifecycleFixture(hs, {
+        http: createSynapseHttp({ baseUrl: proxy.url, timeoutMs: 2000 }),
+      });
+      await f.login("frank");
+      proxy.down();
+      for (const action of ["promoted", "demoted", "promoted"] as const) {
+        const outcome = await f.send(action, "frank");
+        assert.equal(outcome.kind, "accepted", `${action}: ${JSON.stringify(outcome)}`);
+      }
+      const status = await f.worker.pending();
+      assert.equal(status.count, 1);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.match((await f.worker.pending()).users[0]?.last_error ?? "", /M_CONNECTION_FAILED/);
+      proxy.up();
+      await f.settle(60_000);
+      for (const k of PUBLIC) assert.equal(await f.level("frank", k), 100, k);
+      assert.ok((await f.joined("frank")).includes(f.ready.rooms.admin));
+    } finally {
+      await proxy.close();
+    }
+  },
+);
+
+synapseTest(
+  "a revocation while Synapse is down is applied when it returns, and the person leaves every room",
+  async (hs) => {
+    const proxy = startFaultProxy(hs.url);
+    try {
+      await using f = await lifecycleFixture(hs, {
+        http: createSynapseHttp({ baseUrl: proxy.url, timeoutMs: 2000 }),
+      });
+      await f.login("gina");
+      assert.equal((await f.send("promoted", "gina")).kind, "applied");
+      assert.equal((await f.joined("gina")).length, 5);
+      proxy.down();
+      assert.equal((await f.send("revoked", "gina")).kind, "accepted");
+      assert.equal((await f.joined("gina")).length, 5, "nothing happened while Synapse was away");
+      proxy.up();
+      await f.settle(60_000);
+      assert.deepEqual(await f.joined("gina"), []);
+      assert.equal((await getUser(hs.http, f.ready.token, f.userId("gina")))?.deactivated, true);
+    } finally {
+      await proxy.close();
+    }
+  },
+);

@@ -2,7 +2,11 @@
 import { createWishStore, type WishStore } from "../../src/store/wishes.ts";
 import { createWorker, type Worker } from "../../src/lifecycle/worker.ts";
 import { createDurableLifecycle } from "../../src/lifecycle/durable.ts";
-import type { Lifecycle, LifecycleAction, LifecycleOutcome } from "../../src/lifecycle/lifecycle.ts";
+import type {
+  Lifecycle,
+  LifecycleAction,
+  LifecycleOutcome,
+} from "../../src/lifecycle/lifecycle.ts";
 import type { Ready } from "../../src/bootstrap/bootstrap.ts";
 import { createSynapseHttp, type SynapseHttp } from "../../src/synapse/http.ts";
 import { getState } from "../../src/synapse/rooms.ts";
@@ -53,7 +57,13 @@ export async function lifecycleFixture(
     log,
     userId,
     send: (action, localpart) =>
-      lifecycle.submit({ action, userId: userId(localpart), callsign: localpart, uuid: "u", receivedAt: new Date() }),
+      lifecycle.submit({
+        action,
+        userId: userId(localpart),
+        callsign: localpart,
+        uuid: "u",
+        receivedAt: new Date(),
+      }),
     async login(localpart) {
       const r = await registerWithSharedSecret(hs.http, hs.secret, {
         username: `${prefix}${localpart}`,
@@ -73,7 +83,9 @@ export async function lifecycleFixture(
         if ((await store.listPending()).length === 0) return;
         await new Promise((r) => setTimeout(r, 100));
       }
-      throw new Error(`still pending after ${timeoutMs} ms: ${JSON.stringify(await worker.pending())}`);
+      throw new Error(
+        `still pending after ${timeoutMs} ms: ${JSON.stringify(await worker.pending())}`,
+      );
     },
     async [Symbol.asyncDispose]() {
       stop.abort();

@@ -32,7 +32,7 @@ export function freePort(): number {
 export async function startMain(
   env: Record<string, string>,
   probe: () => Promise<boolean>,
-): Promise<{ stop: () => Promise<Output> }> {
+): Promise<{ stop: () => Promise<Output>; kill9: () => Promise<Output> }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", MAIN, "serve"],
     env: { PATH: Deno.env.get("PATH") ?? "", NO_COLOR: "1", ...env },
@@ -42,9 +42,9 @@ export async function startMain(
     stderr: "piped",
   }).spawn();
   const output = child.output();
-  const stop = async () => {
+  const stop = (signal: Deno.Signal = "SIGTERM") => async () => {
     try {
-      child.kill("SIGTERM");
+      child.kill(signal);
     } catch { /* already gone */ }
     const out = await output;
     const text = new TextDecoder();
@@ -52,9 +52,9 @@ export async function startMain(
   };
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
-    if (await probe().catch(() => false)) return { stop };
+    if (await probe().catch(() => false)) return { stop: stop("SIGTERM"), kill9: stop("SIGKILL") };
     await new Promise((r) => setTimeout(r, 100));
   }
-  const out = await stop();
+  const out = await stop("SIGTERM")();
   throw new Error(`main.ts did not become ready in 20 s; stderr:\n${out.stderr}`);
 }

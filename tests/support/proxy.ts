@@ -36,7 +36,9 @@ export function startFaultProxy(target: string): FaultProxy {
             conn.readable.pipeTo(upstream.writable).catch(() => {}),
             upstream.readable.pipeTo(conn.writable).catch(() => {}),
           ]);
-        } catch { /* cut */ } finally {
+        } catch {
+          /* cut */
+        } finally {
           for (const c of [conn, upstream]) {
             if (c !== null && open.delete(c)) {
               try {

@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { writeDevPki } from "../../tools/dev/pki.ts";
+import { freePort, startMain } from "../support/process.ts";
+import { crud } from "../support/app.ts";
+import { synapseTest, testAdmin, type TestHomeserver, uniqueName } from "../support/synapse.ts";
+import { startFaultProxy } from "../support/proxy.ts";
+import { randomPassword, registerWithSharedSecret } from "../../src/synapse/registration.ts";
+import { joinedRooms } from "../../src/synapse/membership.ts";
+
+async function service(hs: TestHomeserver, synapseUrl: string, dir: string, bot: string) {
+  const pki = await writeDevPki(`${dir}/pki`);
+  const manifest = `${dir}/kraftwerk-init.json`;
+  if (!(await Deno.stat(manifest).catch(() => null))) {
+    await Deno.writeTextFile(
+      manifest,
+      JSON.stringify({
+        deployment: uniqueName("kill"),
+        rasenmaeher: { certcn: "rasenmaeher" },
+        product: { dns: `matrix.${hs.serverName}` },
+      }),
+    );
+  }
+  const httpPort = freePort();
+  const mtlsPort = freePort();
+  const main = await startMain({
+    SYNAPSE_URL: synapseUrl,
+    SYNAPSE_REGISTRATION_SECRET: hs.secret,
+    SERVER_DOMAIN: hs.serverName,
+    SYNAPSE_BOT_USERNAME: bot,
+    KRAFTWERK_MANIFEST: manifest,
+    PERSISTENT_DATA_PATH: `${dir}/data`,
+    MTLS_SERVER_CERT_PATH: pki.serverCert,
+    MTLS_SERVER_KEY_PATH: pki.serverKey,
+    LOCAL_CA_CERTS_PATH: pki.caDir,
+    MTLS_PORT: String(mtlsPort),
+    HTTP_PORT: String(httpPort),
+    BIND_HOST: "127.0.0.1",
+  }, async () => {
+    const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/status`);
+    return (await res.json()).bootstrap.phase === "ready";
+  });
+  const asRm = async (path: string, body: unknown) => {
+    const client = Deno.createHttpClient({
+      caCerts: [await Deno.readTextFile(pki.caChain)],
+      cert: await Deno.readTextFile(pki.rmCert),
+      key: await Deno.readTextFile(pki.rmKey),
+    });
+    try {
+      const res = await fetch(`https://localhost:${mtlsPort}${path}`, {
+        client,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: await res.json() };
+    } finally {
+      client.close();
+    }
+  };
+  return { ...main, asRm };
+}
+
+synapseTest(
+  "work pending when the service is killed with SIGKILL is applied after the restart",
+  async (hs) => {
+    const dir = await Deno.makeTempDir({ prefix: "kill9-" });
+    const proxy = startFaultProxy(hs.url);
+    const bot = uniqueName("killbot");
+    const callsign = uniqueName("KILL");
+    const userId = `@${callsign.toLowerCase()}:${hs.serverName}`;
+    try {
+      await registerWithSharedSecret(hs.http, hs.secret, {
+        username: callsign.toLowerCase(),
+        password: randomPassword(),
+        admin: false,
+      });
+      const first = await service(hs, proxy.url, dir, bot);
+      proxy.down();
+      const answer = await first.asRm("/api/v1/users/created", crud(callsign));
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body.success, true);
+      assert.match(answer.body.extra, /^accepted: /);
+      const killed = await first.kill9();
+      assert.notEqual(killed.code, 0);
+      proxy.up();
+
+      const second = await service(hs, proxy.url, dir, bot);
+      try {
+        const admin = await testAdmin(hs);
+        let rooms: string[] = [];
+        const deadline = Date.now() + 60_000;
+        while (Date.now() < deadline && rooms.length < 4) {
+          rooms = await joinedRooms(hs.http, admin, userId);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        assert.equal(rooms.length, 4, "the created callback was lost across kill -9");
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await proxy.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
