@@ -115,12 +115,17 @@ async function serve(): Promise<number> {
     log: log.child({ component: "bootstrap" }),
   });
   const startedAt = new Date();
+  let tokenRejected = Promise.withResolvers<void>();
   const wishes = createWishStore(kv);
   const worker = createWorker({
     store: wishes,
     http: synapse,
     ready: () => bootstrap.ready(),
     log: log.child({ component: "lifecycle" }),
+    onTokenRejected: (reason) => {
+      bootstrap.invalidate(reason);
+      tokenRejected.resolve();
+    },
   });
   const lifecycle = createDurableLifecycle({
     store: wishes,
@@ -164,7 +169,15 @@ async function serve(): Promise<number> {
     closers.unshift(() => plain.close());
     // The bootstrap runs in the background: the API answers from the first moment.
     const stopBootstrap = new AbortController();
-    const running = bootstrap.run(stopBootstrap.signal).then(() => worker.wake());
+    // Bootstrap, and bootstrap again whenever Synapse rejects the bot's token later on.
+    const running = (async () => {
+      while (!stopBootstrap.signal.aborted) {
+        await bootstrap.run(stopBootstrap.signal);
+        worker.wake();
+        await Promise.race([tokenRejected.promise, _aborted(stopBootstrap.signal)]);
+        tokenRejected = Promise.withResolvers<void>();
+      }
+    })();
     const working = worker.run(stopBootstrap.signal);
     closers.unshift(async () => {
       stopBootstrap.abort();
@@ -206,6 +219,13 @@ async function _startMtls(
       await crl.close();
     },
   };
+}
+
+function _aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
 }
 
 async function _closeAll(closers: Array<() => Promise<void> | void>, log: Logger): Promise<void> {

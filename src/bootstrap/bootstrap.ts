@@ -64,6 +64,8 @@ export interface Bootstrap {
   ready(): Ready | null;
   /** Runs until ready or until `signal` aborts. Never gives up on its own. */
   run(signal: AbortSignal): Promise<Ready | null>;
+  /** Synapse rejected the bot's token after start-up: forget the ready state (run again). */
+  invalidate(reason: string): void;
 }
 
 const LEASE = "bootstrap";
@@ -168,6 +170,13 @@ export function createBootstrap(o: BootstrapOptions): Bootstrap {
   return {
     status: () => status,
     ready: () => readyState,
+    invalidate(reason) {
+      if (readyState === null) return;
+      readyState = null;
+      _note(reason);
+      enter("obtaining_token");
+      o.log.warn("the bot's token was rejected; bootstrapping again", { reason });
+    },
     async run(signal) {
       for (let i = 0; !signal.aborted; i++) {
         status = { ...status, attempt: i + 1 };

@@ -25,6 +25,8 @@ export interface WorkerOptions {
   readonly concurrency?: number;
   /** Longest wait between retries. @default 60000 */
   readonly maxBackoffMs?: number;
+  /** Synapse said the bot's token is dead (401): the bootstrap must obtain a new one. */
+  readonly onTokenRejected?: (reason: string) => void;
 }
 
 export interface PendingStatus {
@@ -105,6 +107,7 @@ export function createWorker(o: WorkerOptions): Worker {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const retryAfter = err instanceof SynapseError ? err.retryAfterMs : null;
+      if (err instanceof SynapseError && err.status === 401) o.onTokenRejected?.(message);
       const delay = retryAfter ?? Math.min(maxBackoff, 1000 * 2 ** Math.min(record.attempts, 16));
       await o.store.markRetry(userId, generation, {
         at: Date.now() + delay,

@@ -6,6 +6,7 @@ import { synapseTest, testAdmin, type TestHomeserver, uniqueName } from "../supp
 import { startFaultProxy } from "../support/proxy.ts";
 import { randomPassword, registerWithSharedSecret } from "../../src/synapse/registration.ts";
 import { joinedRooms } from "../../src/synapse/membership.ts";
+import { z } from "zod";
 
 async function service(hs: TestHomeserver, synapseUrl: string, dir: string, bot: string) {
   const pki = await writeDevPki(`${dir}/pki`);
@@ -99,6 +100,53 @@ synapseTest(
       }
     } finally {
       await proxy.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+synapseTest(
+  "a bot token revoked while the service runs is replaced and pending work still lands",
+  async (hs) => {
+    const dir = await Deno.makeTempDir({ prefix: "revoked-token-" });
+    const bot = uniqueName("tokbot");
+    const callsign = uniqueName("TOK");
+    const userId = `@${callsign.toLowerCase()}:${hs.serverName}`;
+    try {
+      await registerWithSharedSecret(hs.http, hs.secret, {
+        username: callsign.toLowerCase(),
+        password: randomPassword(),
+        admin: false,
+      });
+      const svc = await service(hs, hs.url, dir, bot);
+      try {
+        const admin = await testAdmin(hs);
+        const botId = `@${bot}:${hs.serverName}`;
+        const devices = await hs.http.call(admin, {
+          method: "GET",
+          path: `/_synapse/admin/v2/users/${encodeURIComponent(botId)}/devices`,
+          schema: z.object({ devices: z.array(z.object({ device_id: z.string() }).loose()) }),
+        });
+        await hs.http.call(admin, {
+          method: "POST",
+          path: `/_synapse/admin/v2/users/${encodeURIComponent(botId)}/delete_devices`,
+          json: { devices: devices.devices.map((d) => d.device_id) },
+          schema: z.unknown(),
+        });
+        const answer = await svc.asRm("/api/v1/users/created", crud(callsign));
+        assert.equal(answer.body.success, true);
+        let rooms: string[] = [];
+        const deadline = Date.now() + 60_000;
+        while (Date.now() < deadline && rooms.length < 4) {
+          rooms = await joinedRooms(hs.http, admin, userId);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        assert.equal(rooms.length, 4);
+      } finally {
+        const out = await svc.stop();
+        assert.match(out.stderr, /the bot's token was rejected; bootstrapping again/);
+      }
+    } finally {
       await Deno.remove(dir, { recursive: true });
     }
   },
