@@ -21,7 +21,7 @@ import { startPlainListener } from "./src/server/plain.ts";
 import { startMtlsListener } from "./src/server/mtls.ts";
 import { loadCaCertificates } from "./src/server/ca.ts";
 import { createCrlGuard } from "./src/server/crl.ts";
-import { SERVICE_VERSION } from "./src/version.ts";
+import { SERVICE_VERSION, versionLine } from "./src/version.ts";
 import { createStore } from "./src/store/store.ts";
 import { createSynapseHttp } from "./src/synapse/http.ts";
 import { createBootstrap } from "./src/bootstrap/bootstrap.ts";
@@ -42,7 +42,7 @@ async function main(argv: readonly string[]): Promise<number> {
       _print(USAGE);
       return 0;
     case "version":
-      _print(`matrixrmapi ${SERVICE_VERSION} (deno ${Deno.version.deno})\n`);
+      _print(versionLine(Deno.version.deno) + "\n");
       return 0;
     case "healthcheck": {
       const result = await runHealthcheck(command);

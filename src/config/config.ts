@@ -77,7 +77,7 @@ const EnvSchema = z.object({
   SYNAPSE_BOT_USERNAME: z.string().regex(/^[a-z0-9._=\-/+]+$/, {
     message: "must be a Matrix localpart (a-z, 0-9 and ._=-/+)",
   }).default("matrixrmapi-bot"),
-  SYNAPSE_TOKEN_FILE: path.default("/data/persistent/synapse_admin_token"),
+  SYNAPSE_TOKEN_FILE: optional(path),
   SYNAPSE_PUBLIC_URL: optional(z.url({ protocol: /^https?$/ })),
   SERVER_DOMAIN: optional(
     z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/i, {
@@ -107,6 +107,9 @@ const EnvSchema = z.object({
   ),
   LOG_CONSOLE_FORMATTER: z.enum(["ecs", "local"]).default("ecs"),
 });
+
+/** Every environment variable the service reads (the permission set allows exactly these). */
+export const ENV_NAMES: readonly string[] = Object.keys(EnvSchema.shape);
 
 const LEVELS: Record<string, LogLevel> = {
   DEBUG: "debug",
@@ -164,7 +167,8 @@ export async function parseConfig(
       url: e.SYNAPSE_URL.replace(/\/+$/, ""),
       registrationSecret: e.SYNAPSE_REGISTRATION_SECRET,
       botUsername: e.SYNAPSE_BOT_USERNAME,
-      legacyTokenFile: e.SYNAPSE_TOKEN_FILE,
+      // The Python original kept it here (its PERSISTENT_DATA_PATH is /data/persistent).
+      legacyTokenFile: e.SYNAPSE_TOKEN_FILE ?? `${e.PERSISTENT_DATA_PATH}/synapse_admin_token`,
       publicUrl: (e.SYNAPSE_PUBLIC_URL ?? `https://${manifest.value.product.dns}/`)
         .replace(/\/*$/, "/"),
     },
@@ -239,7 +243,9 @@ async function _loadManifest(
 
 /** Reads the real process environment and files; the only place that touches `Deno.env`. */
 export function loadConfigFromProcess(): Promise<ConfigResult> {
-  return parseConfig(Deno.env.toObject(), readTextOrNull);
+  // Only the variables we know: reading the whole environment would need (and grant) more.
+  const env = Object.fromEntries(ENV_NAMES.map((name) => [name, Deno.env.get(name)]));
+  return parseConfig(env, readTextOrNull);
 }
 
 /** A file's text, or `null` when it does not exist (other errors propagate). */

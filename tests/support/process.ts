@@ -1,4 +1,8 @@
-/** @module Runs `main.ts` as a real process, as production and the container probe do. */
+/**
+ * @module Runs `main.ts` as a real process under the production permission set (with the paths
+ * of `env`), as production and the container probe do.
+ */
+import { servicePermissions } from "../../tools/permissions.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -9,10 +13,14 @@ export interface Output {
 }
 
 /** Runs `main.ts <args>` to completion with exactly `env` (plus PATH). */
-export async function runMain(args: string[], env: Record<string, string> = {}): Promise<Output> {
+export async function runMain(
+  args: string[],
+  env: Record<string, string> = {},
+  entry: Entry = {},
+): Promise<Output> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args],
-    env: { PATH: Deno.env.get("PATH") ?? "", NO_COLOR: "1", ...env },
+    args: ["run", ...(entry.flags ?? []), ...servicePermissions(env), entry.path ?? MAIN, ...args],
+    env: { PATH: Deno.env.get("PATH") ?? "", NO_COLOR: "1", ...entry.denoEnv, ...env },
     clearEnv: true,
     stdin: "null",
   }).output();
@@ -28,14 +36,25 @@ export function freePort(): number {
   return port;
 }
 
-/** Starts `main.ts serve` and resolves once `probe` succeeds; `stop()` ends it with SIGTERM. */
+/** How to start the service: `main.ts` from source, or another entry (the bundle). */
+export interface Entry {
+  /** Deno flags before the entry's path. @default [] */
+  readonly flags?: readonly string[];
+  /** @default main.ts */
+  readonly path?: string;
+  /** Extra environment for Deno itself (e.g. DENO_DIR). */
+  readonly denoEnv?: Record<string, string>;
+}
+
+/** Starts `serve` and resolves once `probe` succeeds; `stop()` ends it with SIGTERM. */
 export async function startMain(
   env: Record<string, string>,
   probe: () => Promise<boolean>,
+  entry: Entry = {},
 ): Promise<{ stop: () => Promise<Output>; kill9: () => Promise<Output> }> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, "serve"],
-    env: { PATH: Deno.env.get("PATH") ?? "", NO_COLOR: "1", ...env },
+    args: ["run", ...(entry.flags ?? []), ...servicePermissions(env), entry.path ?? MAIN, "serve"],
+    env: { PATH: Deno.env.get("PATH") ?? "", NO_COLOR: "1", ...entry.denoEnv, ...env },
     clearEnv: true,
     stdin: "null",
     stdout: "piped",
