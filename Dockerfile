@@ -1,18 +1,30 @@
-# First version: build the single executable with pinned Deno, run it distroless and non-root.
-# (deno compile downloads its runtime, so the build stage needs internet access.)
-FROM denoland/deno:2.9.6 AS build
+# matrixrmapi: one self-contained executable in a distroless image.
+#   docker build --target production -t matrixrmapi .
+# The build stage needs internet access: `deno compile` downloads Deno's runtime (denort).
+
+ARG DENO_VERSION=2.9.6
+
+FROM denoland/deno:${DENO_VERSION} AS build
 WORKDIR /src
 COPY deno.json deno.lock ./
 RUN deno install --frozen
 COPY main.ts ./
 COPY src ./src
-RUN deno compile --frozen --allow-all --output /out/matrixrmapi main.ts
+COPY tools/permissions.ts tools/compile.ts ./tools/
+ARG BUILD_COMMIT=unknown
+# compile.ts bakes in the production permission set and stamps the commit into `version`.
+RUN BUILD_COMMIT="${BUILD_COMMIT}" deno run --allow-all tools/compile.ts /out/matrixrmapi \
+ && /out/matrixrmapi version \
+ && mkdir -p /out/rootfs/data/persistent /out/rootfs/pvarki /out/rootfs/ca_public
 
 FROM gcr.io/distroless/cc-debian12:nonroot AS production
 COPY --from=build /out/matrixrmapi /usr/local/bin/matrixrmapi
-USER nonroot
+# Mount points owned by the non-root user, so fresh named volumes are writable by it.
+COPY --from=build --chown=65532:65532 /out/rootfs/ /
+USER 65532:65532
 EXPOSE 4625 8012
-VOLUME ["/data/persistent"]
-HEALTHCHECK --interval=10s --timeout=3s --retries=5 CMD ["/usr/local/bin/matrixrmapi", "healthcheck"]
+VOLUME ["/data/persistent", "/pvarki", "/ca_public"]
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["/usr/local/bin/matrixrmapi", "healthcheck", "--timeout", "2"]
 ENTRYPOINT ["/usr/local/bin/matrixrmapi"]
 CMD ["serve"]

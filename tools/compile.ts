@@ -18,8 +18,12 @@ async function git(...args: string[]): Promise<string> {
 }
 
 const original = await Deno.readTextFile(versionFile);
-const commit = await git("rev-parse", "--short=12", "HEAD");
-const dirty = (await git("status", "--porcelain")) === "" ? "" : "+dirty";
+// Docker builds have no .git: they pass the commit in BUILD_COMMIT.
+const commit = Deno.env.get("BUILD_COMMIT") ?? await git("rev-parse", "--short=12", "HEAD");
+const dirty =
+  Deno.env.get("BUILD_COMMIT") !== undefined || (await git("status", "--porcelain")) === ""
+    ? ""
+    : "+dirty";
 const stamped = original.replace(
   /commit: "source",\n {2}builtAt: null,/,
   `commit: ${JSON.stringify(commit + dirty)},\n  builtAt: ${

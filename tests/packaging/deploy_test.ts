@@ -1,0 +1,124 @@
+/** The deployment files agree with the code: known variables only, the ecosystem's volumes, probes that work without a shell. */
+import assert from "node:assert/strict";
+import { parse, parseAllDocuments } from "yaml";
+import { ENV_NAMES } from "../../src/config/config.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (v ?? {}) as Obj;
+
+Deno.test("the compose block uses only variables the service reads, and the ecosystem's volumes", async () => {
+  const compose = obj(
+    parse(await Deno.readTextFile(`${root}deploy/compose/docker-compose.matrixrmapi.yml`)),
+  );
+  const svc = obj(obj(compose.services).matrixrmapi);
+  const env = obj(svc.environment);
+  for (const name of Object.keys(env)) {
+    assert.ok(ENV_NAMES.includes(name), `unknown variable ${name}`);
+  }
+  assert.ok("SYNAPSE_REGISTRATION_SECRET" in env);
+  assert.deepEqual(
+    (svc.volumes as string[]).map((v) => v.split(":")[1]).sort(),
+    ["/ca_public", "/data/persistent", "/pvarki"],
+  );
+  assert.deepEqual(obj(svc.healthcheck).test, [
+    "CMD",
+    "/usr/local/bin/matrixrmapi",
+    "healthcheck",
+    "--timeout",
+    "2",
+  ]);
+  assert.equal(env.MTLS_TRUST_PROXY_HEADER, "true");
+  assert.match(String(env.MTLS_TRUSTED_PROXIES), /\/32/);
+  const direct = obj(
+    parse(
+      await Deno.readTextFile(`${root}deploy/compose/docker-compose.matrixrmapi-direct-mtls.yml`),
+    ),
+  );
+  const directEnv = obj(obj(obj(direct.services).matrixrmapi).environment);
+  for (const name of Object.keys(directEnv)) {
+    assert.ok(ENV_NAMES.includes(name), `unknown variable ${name}`);
+  }
+  assert.equal(directEnv.MTLS_TRUST_PROXY_HEADER, "false");
+});
+
+Deno.test("the Kubernetes manifests run one non-root replica on a read-only root with healthcheck probes", async () => {
+  const docs = parseAllDocuments(await Deno.readTextFile(`${root}deploy/k8s/matrixrmapi.yaml`)).map(
+    (d) => obj(d.toJS()),
+  );
+  const kinds = docs.map((d) => d.kind).sort();
+  assert.deepEqual(kinds, ["Deployment", "NetworkPolicy", "PersistentVolumeClaim", "Service"]);
+  const deployment = docs.find((d) => d.kind === "Deployment")!;
+  const spec = obj(deployment.spec);
+  assert.equal(spec.replicas, 1);
+  assert.equal(obj(spec.strategy).type, "Recreate");
+  const pod = obj(obj(spec.template).spec);
+  assert.equal(obj(pod.securityContext).runAsNonRoot, true);
+  const container = obj((pod.containers as unknown[])[0]);
+  assert.equal(obj(container.securityContext).readOnlyRootFilesystem, true);
+  for (const probe of ["startupProbe", "livenessProbe", "readinessProbe"]) {
+    assert.deepEqual((obj(obj(container[probe]).exec).command as string[]).slice(0, 2), [
+      "/usr/local/bin/matrixrmapi",
+      "healthcheck",
+    ]);
+  }
+  for (const e of container.env as Array<{ name: string }>) {
+    assert.ok(ENV_NAMES.includes(e.name), `unknown variable ${e.name}`);
+  }
+});
+
+Deno.test("the Dockerfile is multi-stage, distroless, non-root, with an exec-form healthcheck", async () => {
+  const text = await Deno.readTextFile(`${root}Dockerfile`);
+  assert.match(text, /^FROM denoland\/deno:\$\{DENO_VERSION\} AS build$/m);
+  assert.match(text, /^FROM gcr\.io\/distroless\/cc-debian12:nonroot AS production$/m);
+  assert.match(text, /^USER 65532:65532$/m);
+  assert.match(text, /^EXPOSE 4625 8012$/m);
+  assert.match(text, /^VOLUME \["\/data\/persistent", "\/pvarki", "\/ca_public"\]$/m);
+  assert.match(text, /CMD \["\/usr\/local\/bin\/matrixrmapi", "healthcheck"/);
+  const pinned = (await Deno.readTextFile(`${root}tools/deno/package.json`)).match(
+    /"deno": "([\d.]+)"/,
+  )?.[1];
+  assert.match(
+    text,
+    new RegExp(`^ARG DENO_VERSION=${pinned?.replaceAll(".", "\\.")}$`, "m"),
+    "Docker and tools/deno pin the same Deno",
+  );
+});
+
+Deno.test("hadolint finds nothing in the Dockerfile", async () => {
+  const venv = `${root}.local/hadolint-venv`;
+  const bin = `${venv}/bin/hadolint`;
+  if (!(await Deno.stat(bin).catch(() => null))) {
+    for (
+      const args of [["-m", "venv", venv], [
+        `${venv}/bin/pip`,
+        "install",
+        "-q",
+        "-r",
+        `${root}tools/hadolint-requirements.txt`,
+      ]]
+    ) {
+      const cmd = args[0]!.startsWith("-") ? "python3" : args.shift()!;
+      const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output()
+        .catch(() => null);
+      if (!out?.success) {
+        if (Deno.env.get("CI") === "true") {
+          throw new Error(`cannot install hadolint: ${new TextDecoder().decode(out?.stderr)}`);
+        }
+        // deno-lint-ignore no-console
+        console.warn("hadolint unavailable (no Python/pip): Dockerfile not linted");
+        return;
+      }
+    }
+  }
+  const out = await new Deno.Command(bin, {
+    args: [`${root}Dockerfile`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(
+    out.code,
+    0,
+    new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr),
+  );
+});
