@@ -98,8 +98,13 @@ async function _revoke(
     return { kind: "done", detail: `${userId} has no Matrix account; nothing to deactivate` };
   }
   if (active) await deactivateUser(ctx.http, ctx.token, userId, true);
-  // Synapse answers before it has parted the rooms; done only once it has.
-  const rooms = await joinedRooms(ctx.http, ctx.token, userId);
+  // Synapse answers before it has parted the rooms; done only once it has. It usually takes
+  // well under a second, so look a few times before handing the wish back to the queue.
+  let rooms = await joinedRooms(ctx.http, ctx.token, userId);
+  for (let i = 0; i < 10 && rooms.length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    rooms = await joinedRooms(ctx.http, ctx.token, userId);
+  }
   if (rooms.length > 0) {
     return {
       kind: "waiting",

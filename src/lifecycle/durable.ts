@@ -12,7 +12,11 @@ export interface DurableLifecycleOptions {
   readonly store: WishStore;
   readonly worker: Worker;
   readonly log: Logger;
-  /** How long a callback waits to answer "applied" before answering "accepted". @default 1500 */
+  /**
+   * How long a callback may wait to answer "applied" instead of "accepted". It does not wait at
+   * all while the worker is saturated (a burst), and stops at the first failed attempt, so the
+   * acknowledgement never waits on an unavailable Synapse. @default 1000
+   */
   readonly answerWithinMs?: number;
   /** Why work may be delayed right now (e.g. the bootstrap phase), or null when ready. */
   readonly notReadyReason: () => string | null;
@@ -70,10 +74,8 @@ export function createDurableLifecycle(o: DurableLifecycleOptions): Lifecycle {
       o.worker.wake();
       const waitReason = o.notReadyReason();
       const generation = result.record.generation;
-      if (
-        waitReason === null &&
-        await o.worker.waitApplied(event.userId, generation, o.answerWithinMs ?? 1500)
-      ) {
+      const wait = waitReason === null && !o.worker.saturated();
+      if (wait && await o.worker.waitApplied(event.userId, generation, o.answerWithinMs ?? 1000)) {
         return { kind: "applied", detail: `${action} applied to ${event.userId}` };
       }
       const latest = await o.store.get(event.userId).catch(() => null);

@@ -44,7 +44,12 @@ export interface PendingStatus {
 export interface Worker {
   /** Something new is pending: look now rather than at the next poll. */
   wake(): void;
-  /** Resolves true once `generation` of `userId` is applied, false after `timeoutMs`. */
+  /** True when more work is queued than runs at once: a new wish will not start right away. */
+  saturated(): boolean;
+  /**
+   * Resolves true once `generation` of `userId` is applied; false as soon as an attempt at it
+   * fails or has to wait, or after `timeoutMs`.
+   */
   waitApplied(userId: string, generation: number, timeoutMs: number): Promise<boolean>;
   run(signal: AbortSignal): Promise<void>;
   pending(): Promise<PendingStatus>;
@@ -60,16 +65,18 @@ export function createWorker(o: WorkerOptions): Worker {
   const waiters = new Map<string, Array<{ generation: number; resolve: (ok: boolean) => void }>>();
   let wakeUp: (() => void) | null = null;
   let levels: PowerLevelWriter | null = null;
+  let lastPendingCount = 0;
 
   const wake = () => {
     wakeUp?.();
     wakeUp = null;
   };
 
-  function _settle(userId: string, generation: number): void {
+  /** Tells whoever waits for `generation` (or older) of `userId` how the attempt ended. */
+  function _settle(userId: string, generation: number, applied: boolean): void {
     const list = waiters.get(userId) ?? [];
     const keep = list.filter((w) => {
-      if (w.generation <= generation) w.resolve(true);
+      if (w.generation <= generation) w.resolve(applied);
       return w.generation > generation;
     });
     if (keep.length > 0) waiters.set(userId, keep);
@@ -89,7 +96,7 @@ export function createWorker(o: WorkerOptions): Worker {
       );
       if (result.kind === "done") {
         await o.store.markApplied(userId, generation);
-        _settle(userId, generation);
+        _settle(userId, generation, true);
         o.log.info("applied", {
           user_id: userId,
           action: record.lastAction,
@@ -102,6 +109,7 @@ export function createWorker(o: WorkerOptions): Worker {
           error: null,
           waitingFor: result.reason,
         });
+        _settle(userId, generation, false);
         o.log.debug("waiting", { user_id: userId, reason: result.reason });
       }
     } catch (err) {
@@ -117,6 +125,7 @@ export function createWorker(o: WorkerOptions): Worker {
         .catch((kvErr) =>
           o.log.error("cannot record a failed attempt", { user_id: userId, error: kvErr })
         );
+      _settle(userId, generation, false);
       o.log.warn("attempt failed; will retry", {
         user_id: userId,
         retry_in_ms: delay,
@@ -162,6 +171,7 @@ export function createWorker(o: WorkerOptions): Worker {
           o.log.error("cannot list pending work", { error: err });
           return [];
         });
+        lastPendingCount = pending.length;
         const due = pending.filter((p) => p.nextAttemptAt <= now && !inFlight.has(p.userId));
         const unprimed = due.filter((p) => primed.get(p.userId) !== p.generation);
         if (unprimed.length > 1) await primeLevels(unprimed, ready);
@@ -196,6 +206,7 @@ export function createWorker(o: WorkerOptions): Worker {
 
   return {
     wake,
+    saturated: () => inFlight.size >= concurrency || lastPendingCount > concurrency,
     waitApplied(userId, generation, timeoutMs) {
       return new Promise((resolve) => {
         const timer = setTimeout(() => {

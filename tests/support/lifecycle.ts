@@ -44,7 +44,14 @@ export async function lifecycleFixture(
   const log = createMemoryLogger();
   const http = options.http ?? hs.http;
   const worker = createWorker({ store, http, ready: () => ready, log, maxBackoffMs: 1000 });
-  const lifecycle = createDurableLifecycle({ store, worker, log, notReadyReason: () => null });
+  // A generous answer budget: these tests assert "applied" for single callbacks.
+  const lifecycle = createDurableLifecycle({
+    store,
+    worker,
+    log,
+    notReadyReason: () => null,
+    answerWithinMs: 5000,
+  });
   const stop = new AbortController();
   const running = worker.run(stop.signal);
   const prefix = uniqueName("p");
