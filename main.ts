@@ -4,6 +4,7 @@
  */
 import { parseArgs, USAGE } from "./src/cli/args.ts";
 import { runHealthcheck } from "./src/cli/healthcheck.ts";
+import { runReconcile, runStatus } from "./src/cli/remote.ts";
 import {
   type Config,
   loadConfigFromProcess,
@@ -12,7 +13,20 @@ import {
 } from "./src/config/config.ts";
 import { createApp } from "./src/http/app.ts";
 import { openApiDocument } from "./src/http/routes/docs.ts";
-import { createUnavailableLifecycle } from "./src/lifecycle/lifecycle.ts";
+import { createUnavailableLifecycle, type Lifecycle } from "./src/lifecycle/lifecycle.ts";
+import { createRegistry, METRICS, type Registry } from "./src/metrics/registry.ts";
+import { createPowerLevelWriter, type PowerLevelWriter } from "./src/lifecycle/power_levels.ts";
+import {
+  createReconciler,
+  type Reconciler,
+  type ReconcileReport,
+} from "./src/reconcile/reconcile.ts";
+import { fetchPeople } from "./src/reconcile/rm_client.ts";
+import { correctDrift } from "./src/reconcile/drift.ts";
+import type { WishStore } from "./src/store/wishes.ts";
+import type { SynapseHttp } from "./src/synapse/http.ts";
+import type { Ready } from "./src/bootstrap/bootstrap.ts";
+import type { ReconcileResponse } from "./src/http/routes/operations.ts";
 import { createWishStore } from "./src/store/wishes.ts";
 import { createWorker } from "./src/lifecycle/worker.ts";
 import { createDurableLifecycle } from "./src/lifecycle/durable.ts";
@@ -24,7 +38,7 @@ import { createCrlGuard } from "./src/server/crl.ts";
 import { SERVICE_VERSION, versionLine } from "./src/version.ts";
 import { createStore } from "./src/store/store.ts";
 import { createSynapseHttp } from "./src/synapse/http.ts";
-import { createBootstrap } from "./src/bootstrap/bootstrap.ts";
+import { BOOTSTRAP_PHASES, createBootstrap } from "./src/bootstrap/bootstrap.ts";
 import { statusJson, summariseHealth } from "./src/bootstrap/health.ts";
 import type { StatusResponse } from "./src/http/routes/status.ts";
 
@@ -49,6 +63,14 @@ async function main(argv: readonly string[]): Promise<number> {
       _print(result.message + "\n", result.code === 0 ? "stdout" : "stderr");
       return result.code;
     }
+    case "status":
+    case "reconcile": {
+      const result = command.name === "status"
+        ? await runStatus(command)
+        : await runReconcile(command);
+      _print(result.message + "\n", result.code === 0 ? "stdout" : "stderr");
+      return result.code;
+    }
     case "openapi": {
       // The document depends on the routes only; a documentation-only configuration builds them.
       const docs = await parseConfig(
@@ -63,6 +85,8 @@ async function main(argv: readonly string[]): Promise<number> {
         status: () => {
           throw new Error("not served by the openapi command");
         },
+        metrics: () => Promise.resolve(""),
+        reconcile: () => Promise.resolve(null),
         log: createLogger({ level: "error" }),
       });
       _print(JSON.stringify(openApiDocument(app), null, 2) + "\n");
@@ -102,7 +126,14 @@ async function serve(): Promise<number> {
   const kv = await Deno.openKv(config.kvPath);
   const closers: Array<() => Promise<void> | void> = [() => kv.close()];
   const store = createStore(kv);
-  const synapse = createSynapseHttp({ baseUrl: config.synapse.url });
+  const metrics = createRegistry(METRICS);
+  const synapse = createSynapseHttp({
+    baseUrl: config.synapse.url,
+    onResponse: (endpoint, status, ms) => {
+      metrics.inc("matrixrmapi_synapse_requests_total", { endpoint, status: String(status) });
+      metrics.observe("matrixrmapi_synapse_request_seconds", ms / 1000, { endpoint });
+    },
+  });
   const bootstrap = createBootstrap({
     http: synapse,
     store,
@@ -117,9 +148,11 @@ async function serve(): Promise<number> {
   const startedAt = new Date();
   let tokenRejected = Promise.withResolvers<void>();
   const wishes = createWishStore(kv);
+  const levels = createPowerLevelWriter(synapse, () => bootstrap.ready()?.token ?? "");
   const worker = createWorker({
     store: wishes,
     http: synapse,
+    levels,
     ready: () => bootstrap.ready(),
     log: log.child({ component: "lifecycle" }),
     onTokenRejected: (reason) => {
@@ -127,18 +160,41 @@ async function serve(): Promise<number> {
       tokenRejected.resolve();
     },
   });
-  const lifecycle = createDurableLifecycle({
-    store: wishes,
-    worker,
-    log,
-    notReadyReason: () =>
-      bootstrap.ready() === null ? `bootstrap ${bootstrap.status().phase}` : null,
+  const lifecycle = _counted(
+    createDurableLifecycle({
+      store: wishes,
+      worker,
+      log,
+      notReadyReason: () =>
+        bootstrap.ready() === null ? `bootstrap ${bootstrap.status().phase}` : null,
+    }),
+    metrics,
+  );
+  metrics.onScrape(async () => {
+    const pending = await worker.pending();
+    metrics.set("matrixrmapi_pending_wishes", pending.count);
+    metrics.set("matrixrmapi_pending_oldest_age_seconds", pending.oldestAgeSeconds ?? 0);
+    const phase = bootstrap.status().phase;
+    metrics.set("matrixrmapi_bootstrap_ready", phase === "ready" ? 1 : 0);
+    for (const p of BOOTSTRAP_PHASES) {
+      metrics.set("matrixrmapi_bootstrap_phase", p === phase ? 1 : 0, { phase: p });
+    }
+  });
+  const reconciler = _reconciler(config, {
+    wishes,
+    lifecycle,
+    levels,
+    synapse,
+    ready: () => bootstrap.ready(),
+    metrics,
+    log: log.child({ component: "reconcile" }),
   });
   try {
     const app = createApp({
       config,
       lifecycle,
-      health: () => summariseHealth(bootstrap.status(), startedAt),
+      health: () =>
+        summariseHealth(bootstrap.status(), startedAt, new Date(), config.unhealthyAfterMs),
       status: async () => {
         const pending = await worker.pending();
         return {
@@ -149,6 +205,11 @@ async function serve(): Promise<number> {
             users: [...pending.users],
           },
         };
+      },
+      metrics: () => metrics.render(),
+      reconcile: async (dryRun) => {
+        if (reconciler === null || bootstrap.ready() === null) return null;
+        return _reportJson(await reconciler.run({ dryRun: dryRun || config.reconcile.dryRun }));
       },
       log,
     });
@@ -179,10 +240,18 @@ async function serve(): Promise<number> {
       }
     })();
     const working = worker.run(stopBootstrap.signal);
+    const reconciling = reconciler === null || config.reconcile.intervalMs === 0
+      ? Promise.resolve()
+      : _every(config.reconcile.intervalMs, stopBootstrap.signal, async () => {
+        if (bootstrap.ready() !== null) {
+          await reconciler.run({ dryRun: config.reconcile.dryRun });
+        }
+      });
     closers.unshift(async () => {
       stopBootstrap.abort();
       await running;
       await working;
+      await reconciling;
     });
   } catch (err) {
     log.error("start-up failed", { error: err });
@@ -219,6 +288,87 @@ async function _startMtls(
       await crl.close();
     },
   };
+}
+
+/** Counts callbacks by route and result for `/metrics`. */
+function _counted(inner: Lifecycle, metrics: Registry): Lifecycle {
+  return {
+    async submit(event, options) {
+      const outcome = await inner.submit(event, options);
+      metrics.inc("matrixrmapi_callbacks_total", { route: event.action, result: outcome.kind });
+      return outcome;
+    },
+  };
+}
+
+function _reconciler(
+  config: Config,
+  deps: {
+    wishes: WishStore;
+    lifecycle: Lifecycle;
+    levels: PowerLevelWriter;
+    synapse: SynapseHttp;
+    ready: () => Ready | null;
+    metrics: Registry;
+    log: Logger;
+  },
+): Reconciler | null {
+  const base = config.reconcile.rmBaseUri;
+  if (base === null) {
+    deps.log.warn("reconciliation off: the manifest has no rasenmaeher.mtls.base_uri");
+    return null;
+  }
+  return createReconciler({
+    fetchPeople: async () =>
+      fetchPeople({
+        baseUri: base,
+        certPem: await Deno.readTextFile(config.clientCertPath),
+        keyPem: await Deno.readTextFile(config.clientKeyPath),
+        caPems: await loadCaCertificates(config.mtls.caPath, config.mtls.caGlob),
+      }).catch((err) => ({
+        ok: false as const,
+        error: `cannot read the client certificate: ${err}`,
+      })),
+    wishes: deps.wishes,
+    lifecycle: deps.lifecycle,
+    serverName: config.serverName,
+    drift: (dryRun) => {
+      const ready = deps.ready();
+      if (ready === null) return Promise.resolve(0);
+      return correctDrift({
+        http: deps.synapse,
+        token: ready.token,
+        rooms: ready.rooms,
+        botUserId: ready.botUserId,
+        deployment: config.manifest.deployment,
+        serverName: config.serverName,
+        levels: deps.levels,
+        wishes: deps.wishes,
+        log: deps.log,
+      }, dryRun);
+    },
+    log: deps.log,
+    metrics: deps.metrics,
+  });
+}
+
+function _reportJson(r: ReconcileReport): ReconcileResponse {
+  return {
+    ok: r.ok,
+    dry_run: r.dryRun,
+    people: r.people,
+    changes: r.changes.map((c) => ({ user_id: c.userId, callsign: c.callsign, action: c.action })),
+    drift_corrections: r.driftCorrections,
+    error: r.error,
+  };
+}
+
+/** Runs `fn` every `ms` until `signal` aborts (the first run after one interval). */
+async function _every(ms: number, signal: AbortSignal, fn: () => Promise<void>): Promise<void> {
+  while (!signal.aborted) {
+    await Promise.race([new Promise((r) => setTimeout(r, ms)), _aborted(signal)]);
+    if (!signal.aborted) await fn().catch(() => {});
+  }
 }
 
 function _aborted(signal: AbortSignal): Promise<void> {

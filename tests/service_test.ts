@@ -7,6 +7,7 @@ import { writeDevPki } from "../tools/dev/pki.ts";
 import { freePort, startMain } from "./support/process.ts";
 import { crud } from "./support/app.ts";
 import { synapseTest, uniqueName } from "./support/synapse.ts";
+import { parsePrometheus } from "./support/prometheus.ts";
 
 async function writeManifest(deployment: string, serverName: string): Promise<string> {
   const path = await Deno.makeTempFile({ suffix: ".json" });
@@ -173,3 +174,37 @@ synapseTest(
     }
   },
 );
+
+synapseTest("/metrics parses as Prometheus text and moves when work happens", async (hs) => {
+  const s = await startService({
+    SYNAPSE_URL: hs.url,
+    SYNAPSE_REGISTRATION_SECRET: hs.secret,
+    SERVER_DOMAIN: hs.serverName,
+    SYNAPSE_BOT_USERNAME: uniqueName("metricsbot"),
+    KRAFTWERK_MANIFEST: await writeManifest(uniqueName("met"), hs.serverName),
+  });
+  try {
+    const scrape = async () => parsePrometheus((await s.plainGet("/metrics")).text);
+    const deadline = Date.now() + 60_000;
+    while ((await scrape()).get("matrixrmapi_bootstrap_ready") !== 1 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const before = await scrape();
+    assert.equal(before.get("matrixrmapi_bootstrap_ready"), 1);
+    assert.equal(before.get('matrixrmapi_bootstrap_phase{phase="ready"}'), 1);
+    const key = 'matrixrmapi_callbacks_total{route="created",result="accepted"}';
+    assert.equal(before.get(key) ?? 0, 0);
+    await s.call("rm", "/api/v1/users/created", crud(uniqueName("NEVERLOGGEDIN")));
+    const after = await scrape();
+    assert.equal(after.get(key), 1);
+    assert.equal(after.get("matrixrmapi_pending_wishes"), 1);
+    const synapseCalls = [...after.entries()].filter(([k]) =>
+      k.startsWith("matrixrmapi_synapse_requests_total")
+    );
+    assert.ok(synapseCalls.length > 0 && synapseCalls.every(([, v]) => v > 0));
+    const status = await s.plainGet("/api/v1/status");
+    assert.equal(JSON.parse(status.text).lifecycle.pending, 1);
+  } finally {
+    await s.stop();
+  }
+});

@@ -11,15 +11,17 @@ import type { Store } from "../store/store.ts";
 import { applyRoomState, ensureRooms } from "./rooms.ts";
 import { obtainBotToken } from "./token.ts";
 
-export type BootstrapPhase =
-  | "waiting_for_synapse"
-  | "waiting_for_lease"
-  | "obtaining_token"
-  | "rate_limits"
-  | "rooms"
-  | "room_state"
-  | "ready"
-  | "error";
+export const BOOTSTRAP_PHASES = [
+  "waiting_for_synapse",
+  "waiting_for_lease",
+  "obtaining_token",
+  "rate_limits",
+  "rooms",
+  "room_state",
+  "ready",
+  "error",
+] as const;
+export type BootstrapPhase = typeof BOOTSTRAP_PHASES[number];
 
 export interface BootstrapStatus {
   readonly phase: BootstrapPhase;

@@ -17,9 +17,10 @@ export function summariseHealth(
   s: BootstrapStatus,
   startedAt: Date,
   now: Date = new Date(),
+  unhealthyAfterMs: number = UNHEALTHY_AFTER_MS,
 ): HealthSummary {
   if (s.phase === "ready") return { healthy: true, extra: "bootstrap ready" };
-  const failing = s.lastError !== null && now.getTime() - startedAt.getTime() > UNHEALTHY_AFTER_MS;
+  const failing = s.lastError !== null && now.getTime() - startedAt.getTime() > unhealthyAfterMs;
   const detail = s.lastError === null ? "" : `; last error: ${s.lastError}`;
   return {
     healthy: !failing,

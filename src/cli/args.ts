@@ -11,6 +11,19 @@ export type Command =
     readonly port: number;
     readonly timeoutMs: number;
   }
+  | {
+    readonly name: "status";
+    readonly host: string;
+    readonly port: number;
+    readonly timeoutMs: number;
+  }
+  | {
+    readonly name: "reconcile";
+    readonly host: string;
+    readonly port: number;
+    readonly timeoutMs: number;
+    readonly dryRun: boolean;
+  }
   | { readonly name: "openapi" }
   | { readonly name: "version" }
   | { readonly name: "help" };
@@ -27,6 +40,9 @@ Commands:
       --host <host>         default: localhost
       --port <port>         default: 8012
       --timeout <seconds>   default: 2
+  status [options]          Print a running service's state (bootstrap, pending work)
+  reconcile [--dry-run]     Reconcile with Rasenmaeher now (what would change, with --dry-run)
+                            status and reconcile take --host, --port, --timeout as healthcheck
   openapi                   Print the OpenAPI document
   version                   Print the version
   help                      Print this text
@@ -53,6 +69,26 @@ export function parseArgs(argv: readonly string[]): ParseResult {
       };
     case "healthcheck":
       return _healthcheck(args);
+    case "status": {
+      const r = _healthcheck(args);
+      return r.ok && r.command.name === "healthcheck"
+        ? { ok: true, command: { ...r.command, name: "status" } }
+        : r;
+    }
+    case "reconcile": {
+      const dryRun = args.includes("--dry-run");
+      const r = _healthcheck(args.filter((a) => a !== "--dry-run"));
+      if (!r.ok || r.command.name !== "healthcheck") return r;
+      return {
+        ok: true,
+        command: {
+          ...r.command,
+          name: "reconcile",
+          timeoutMs: Math.max(r.command.timeoutMs, 120_000),
+          dryRun,
+        },
+      };
+    }
     default:
       return { ok: false, error: `Unknown command ${JSON.stringify(name)}` };
   }

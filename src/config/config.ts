@@ -46,6 +46,15 @@ export interface Config {
     readonly trustedProxies: readonly CidrBlock[];
   };
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };
+  readonly reconcile: {
+    /** RM's mTLS base URI from the manifest; reconciliation is off without it. */
+    readonly rmBaseUri: string | null;
+    /** 0 = only on demand. */
+    readonly intervalMs: number;
+    readonly dryRun: boolean;
+  };
+  /** The healthcheck reports unhealthy once the bootstrap has failed for this long. */
+  readonly unhealthyAfterMs: number;
 }
 
 export type ConfigResult =
@@ -106,6 +115,9 @@ const EnvSchema = z.object({
     z.enum(["DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL"]),
   ),
   LOG_CONSOLE_FORMATTER: z.enum(["ecs", "local"]).default("ecs"),
+  RECONCILE_INTERVAL_S: z.coerce.number().int().min(0).max(86_400).default(600),
+  RECONCILE_DRY_RUN: flag(false),
+  HEALTH_UNHEALTHY_AFTER_S: z.coerce.number().int().min(1).max(86_400).default(300),
 });
 
 /** Every environment variable the service reads (the permission set allows exactly these). */
@@ -197,6 +209,12 @@ export async function parseConfig(
       trustedProxies: trustedProxies.blocks,
     },
     log: { level: LEVELS[e.LOG_LEVEL] ?? "info", format: e.LOG_CONSOLE_FORMATTER },
+    reconcile: {
+      rmBaseUri: manifest.value.rasenmaeher.mtls?.base_uri ?? null,
+      intervalMs: e.RECONCILE_INTERVAL_S * 1000,
+      dryRun: e.RECONCILE_DRY_RUN,
+    },
+    unhealthyAfterMs: e.HEALTH_UNHEALTHY_AFTER_S * 1000,
   };
   return { ok: true, config, warnings };
 }

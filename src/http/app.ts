@@ -16,6 +16,7 @@ import { registerDescriptionRoutes } from "./routes/descriptions.ts";
 import { registerClientRoutes } from "./routes/clients.ts";
 import { registerDocsRoutes } from "./routes/docs.ts";
 import { registerStatusRoutes, type StatusResponse } from "./routes/status.ts";
+import { type ReconcileResponse, registerOperationsRoutes } from "./routes/operations.ts";
 
 /** Everything the HTTP layer needs; built by `main.ts`, or by tests with fakes where useful. */
 export interface AppDeps {
@@ -25,6 +26,10 @@ export interface AppDeps {
   readonly health: () => Promise<HealthReport> | HealthReport;
   /** The service's own state, for `GET /api/v1/status`. */
   readonly status: () => Promise<StatusResponse> | StatusResponse;
+  /** Prometheus text for `/metrics`. */
+  readonly metrics: () => Promise<string>;
+  /** Runs reconciliation now; `null` when it is off or cannot run yet. */
+  readonly reconcile: (dryRun: boolean) => Promise<ReconcileResponse | null>;
   readonly log: Logger;
 }
 
@@ -78,6 +83,7 @@ export function createApp(deps: AppDeps): App {
   registerDescriptionRoutes(app, deps);
   registerClientRoutes(app, deps);
   registerStatusRoutes(app, deps);
+  registerOperationsRoutes(app, deps);
   registerDocsRoutes(app);
   return app;
 }

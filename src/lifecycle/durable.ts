@@ -24,7 +24,7 @@ export interface DurableLifecycleOptions {
 
 export function createDurableLifecycle(o: DurableLifecycleOptions): Lifecycle {
   return {
-    async submit(event): Promise<LifecycleOutcome> {
+    async submit(event, options = {}): Promise<LifecycleOutcome> {
       if (event.action === "updated") {
         return {
           kind: "noop",
@@ -74,7 +74,7 @@ export function createDurableLifecycle(o: DurableLifecycleOptions): Lifecycle {
       o.worker.wake();
       const waitReason = o.notReadyReason();
       const generation = result.record.generation;
-      const wait = waitReason === null && !o.worker.saturated();
+      const wait = (options.wait ?? true) && waitReason === null && !o.worker.saturated();
       if (wait && await o.worker.waitApplied(event.userId, generation, o.answerWithinMs ?? 1000)) {
         return { kind: "applied", detail: `${action} applied to ${event.userId}` };
       }

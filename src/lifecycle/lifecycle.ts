@@ -27,8 +27,13 @@ export type LifecycleOutcome =
   /** Not recorded: the caller must not be told it succeeded. */
   | { readonly kind: "unavailable"; readonly reason: string };
 
+export interface SubmitOptions {
+  /** Wait (briefly) to answer "applied" rather than "accepted". @default true */
+  readonly wait?: boolean;
+}
+
 export interface Lifecycle {
-  submit(event: LifecycleEvent): Promise<LifecycleOutcome>;
+  submit(event: LifecycleEvent, options?: SubmitOptions): Promise<LifecycleOutcome>;
 }
 
 /**

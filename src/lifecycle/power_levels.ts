@@ -19,6 +19,11 @@ interface Waiting {
 export interface PowerLevelWriter {
   /** Resolves once Synapse shows the change (read back), rejects if the write failed. */
   set(roomId: string, change: LevelChange): Promise<void>;
+  /**
+   * Runs `fn` while no other power-level change of `roomId` is in progress in this process
+   * (reconciliation's drift pass writes power levels through here too).
+   */
+  exclusive<T>(roomId: string, fn: () => Promise<T>): Promise<T>;
   /** Counters for tests and metrics. */
   stats(): { writes: number; changes: number };
 }
@@ -33,6 +38,18 @@ export function createPowerLevelWriter(
   const running = new Set<string>();
   let writes = 0;
   let changes = 0;
+  const chains = new Map<string, Promise<unknown>>();
+
+  function exclusive<T>(roomId: string, fn: () => Promise<T>): Promise<T> {
+    const previous = chains.get(roomId) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const tail = run.catch(() => {});
+    chains.set(roomId, tail);
+    tail.then(() => {
+      if (chains.get(roomId) === tail) chains.delete(roomId);
+    });
+    return run;
+  }
 
   async function flush(roomId: string): Promise<void> {
     running.add(roomId);
@@ -44,7 +61,7 @@ export function createPowerLevelWriter(
         queues.delete(roomId);
         if (batch.length === 0) return;
         try {
-          await _applyBatch(roomId, batch.map((w) => w.change));
+          await exclusive(roomId, () => _applyBatch(roomId, batch.map((w) => w.change)));
           for (const w of batch) w.resolve();
         } catch (err) {
           for (const w of batch) w.reject(err);
@@ -94,6 +111,7 @@ export function createPowerLevelWriter(
         if (!running.has(roomId)) void flush(roomId);
       });
     },
+    exclusive,
     stats: () => ({ writes, changes }),
   };
 }

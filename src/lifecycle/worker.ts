@@ -25,6 +25,8 @@ export interface WorkerOptions {
   readonly concurrency?: number;
   /** Longest wait between retries. @default 60000 */
   readonly maxBackoffMs?: number;
+  /** The process's power-level serialiser; created here when absent. */
+  readonly levels?: PowerLevelWriter;
   /** Synapse said the bot's token is dead (401): the bootstrap must obtain a new one. */
   readonly onTokenRejected?: (reason: string) => void;
 }
@@ -64,7 +66,7 @@ export function createWorker(o: WorkerOptions): Worker {
   const inFlight = new Set<string>();
   const waiters = new Map<string, Array<{ generation: number; resolve: (ok: boolean) => void }>>();
   let wakeUp: (() => void) | null = null;
-  let levels: PowerLevelWriter | null = null;
+  let levels: PowerLevelWriter | null = o.levels ?? null;
   let lastPendingCount = 0;
 
   const wake = () => {

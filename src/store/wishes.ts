@@ -48,6 +48,8 @@ export interface WishStore {
     userId: string,
     change: (current: WishRecord | null) => WishRecord | null,
   ): Promise<RecordResult>;
+  /** Every recorded wish (reconciliation's drift pass reads who should be an admin). */
+  listAll(): Promise<WishRecord[]>;
   /** Pending user IDs, each with the generation to apply and when it is due. */
   listPending(): Promise<Array<{ userId: string; generation: number; nextAttemptAt: number }>>;
   /** Marks `generation` applied; the user leaves the pending index if nothing newer arrived. */
@@ -92,6 +94,14 @@ export function createWishStore(kv: Deno.Kv): WishStore {
       return entry.value === null ? null : WishRecord.parse(entry.value);
     },
     update,
+    async listAll() {
+      const out: WishRecord[] = [];
+      for await (const entry of kv.list({ prefix: ["wish"] })) {
+        const parsed = WishRecord.safeParse(entry.value);
+        if (parsed.success) out.push(parsed.data);
+      }
+      return out;
+    },
     async listPending() {
       const out: Array<{ userId: string; generation: number; nextAttemptAt: number }> = [];
       for await (const entry of kv.list({ prefix: ["pending"] })) {

@@ -72,6 +72,8 @@ export async function testApp(
       },
       lifecycle: null,
     }),
+    metrics: () => Promise.resolve("# HELP x y\n"),
+    reconcile: () => Promise.resolve(null),
     log,
   });
   const postJson = async (path: string, body: unknown, env: AppBindings, method = "POST") =>

@@ -1,6 +1,7 @@
 /** @module A bootstrapped deployment with the durable lifecycle running, for lifecycle tests. */
 import { createWishStore, type WishStore } from "../../src/store/wishes.ts";
 import { createWorker, type Worker } from "../../src/lifecycle/worker.ts";
+import { createPowerLevelWriter, type PowerLevelWriter } from "../../src/lifecycle/power_levels.ts";
 import { createDurableLifecycle } from "../../src/lifecycle/durable.ts";
 import type {
   Lifecycle,
@@ -22,6 +23,9 @@ export interface LifecycleFixture extends AsyncDisposable {
   readonly worker: Worker;
   readonly lifecycle: Lifecycle;
   readonly log: ReturnType<typeof createMemoryLogger>;
+  readonly levels: PowerLevelWriter;
+  readonly kv: Deno.Kv;
+  readonly deployment: string;
   /** Sends one callback as the route would. */
   send(action: LifecycleAction, localpart: string): Promise<LifecycleOutcome>;
   userId(localpart: string): string;
@@ -43,7 +47,8 @@ export async function lifecycleFixture(
   const store = createWishStore(kv);
   const log = createMemoryLogger();
   const http = options.http ?? hs.http;
-  const worker = createWorker({ store, http, ready: () => ready, log, maxBackoffMs: 1000 });
+  const levels = createPowerLevelWriter(http, () => ready.token);
+  const worker = createWorker({ store, http, ready: () => ready, log, maxBackoffMs: 1000, levels });
   // A generous answer budget: these tests assert "applied" for single callbacks.
   const lifecycle = createDurableLifecycle({
     store,
@@ -62,6 +67,9 @@ export async function lifecycleFixture(
     worker,
     lifecycle,
     log,
+    levels,
+    kv,
+    deployment: dep.deployment,
     userId,
     send: (action, localpart) =>
       lifecycle.submit({

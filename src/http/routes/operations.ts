@@ -1,0 +1,84 @@
+/**
+ * @module The operator's endpoints on the plain listener: Prometheus `/metrics`, and
+ * `POST /api/v1/reconcile` (from loopback only: the `reconcile` CLI inside the container).
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import type { App, AppDeps } from "../app.ts";
+import { ApiError } from "../errors.ts";
+import { errorResponses } from "./common.ts";
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+export const ReconcileRequest = z.strictObject({ dry_run: z.boolean().optional() }).openapi(
+  "ReconcileRequest",
+);
+export const ReconcileResponse = z.object({
+  ok: z.boolean(),
+  dry_run: z.boolean(),
+  people: z.number().int(),
+  changes: z.array(z.object({ user_id: z.string(), callsign: z.string(), action: z.string() })),
+  drift_corrections: z.number().int(),
+  error: z.string().nullable(),
+}).openapi("ReconcileReport");
+export type ReconcileResponse = z.infer<typeof ReconcileResponse>;
+
+export function registerOperationsRoutes(app: App, deps: AppDeps): void {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/metrics",
+      tags: ["operations"],
+      summary: "Prometheus metrics (plain listener only)",
+      responses: {
+        200: {
+          description: "Text exposition format",
+          content: { "text/plain": { schema: z.string() } },
+        },
+        ...errorResponses(404),
+      },
+    }),
+    async function metrics(c) {
+      if (c.env?.transport?.kind === "mtls") {
+        throw new ApiError("not_found", "Metrics are served on the plain listener");
+      }
+      const text = await deps.metrics();
+      c.header("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+      return c.text(text, 200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/api/v1/reconcile",
+      tags: ["operations"],
+      summary: "Run reconciliation with RM now (loopback callers on the plain listener only)",
+      request: {
+        body: { required: true, content: { "application/json": { schema: ReconcileRequest } } },
+      },
+      responses: {
+        200: {
+          description: "Report",
+          content: { "application/json": { schema: ReconcileResponse } },
+        },
+        ...errorResponses(403, 422, 503),
+      },
+    }),
+    async function reconcileNow(c) {
+      const t = c.env?.transport;
+      if (t?.kind !== "plain" || !LOOPBACK.test(t.remoteAddress)) {
+        throw new ApiError(
+          "forbidden",
+          "Reconciliation can be started from the service's own host only",
+        );
+      }
+      const report = await deps.reconcile(c.req.valid("json").dry_run ?? false);
+      if (report === null) {
+        throw new ApiError(
+          "unavailable",
+          "Reconciliation is off: the manifest has no rasenmaeher.mtls.base_uri, or the bootstrap is not ready",
+        );
+      }
+      return c.json(report, 200);
+    },
+  );
+}

@@ -1,0 +1,181 @@
+import assert from "node:assert/strict";
+import { synapseTest } from "../support/synapse.ts";
+import { lifecycleFixture } from "../support/lifecycle.ts";
+import { startFakeRm } from "../support/fake_rm.ts";
+import { createTestPki } from "../../tools/dev/pki.ts";
+import { createReconciler } from "../../src/reconcile/reconcile.ts";
+import { fetchPeople } from "../../src/reconcile/rm_client.ts";
+import { correctDrift } from "../../src/reconcile/drift.ts";
+import { createMemoryLogger } from "../../src/log/logger.ts";
+import { createRegistry, METRICS } from "../../src/metrics/registry.ts";
+import { getUser } from "../../src/synapse/users.ts";
+import { getState, putState } from "../../src/synapse/rooms.ts";
+import type { TestHomeserver } from "../support/synapse.ts";
+
+const PUBLIC = ["space", "general", "helpdesk", "offtopic"] as const;
+
+async function setup(hs: TestHomeserver) {
+  const f = await lifecycleFixture(hs);
+  const pki = await createTestPki();
+  const rm = await startFakeRm(pki);
+  const product = await pki.issueLeaf({ cn: "matrix", kind: "client" });
+  const log = createMemoryLogger();
+  const metrics = createRegistry(METRICS);
+  const reconciler = createReconciler({
+    fetchPeople: () =>
+      fetchPeople({
+        baseUri: rm.baseUri,
+        certPem: product.certPem,
+        keyPem: product.keyPem,
+        caPems: [pki.chainPem],
+      }),
+    wishes: f.store,
+    lifecycle: f.lifecycle,
+    serverName: hs.serverName,
+    drift: (dryRun) =>
+      correctDrift({
+        http: hs.http,
+        token: f.ready.token,
+        rooms: f.ready.rooms,
+        botUserId: f.ready.botUserId,
+        deployment: f.deployment,
+        serverName: hs.serverName,
+        levels: f.levels,
+        wishes: f.store,
+        log,
+      }, dryRun),
+    log,
+    metrics,
+  });
+  const person = (name: string, over: Record<string, unknown> = {}) => ({
+    callsign: f.userId(name).slice(1, f.userId(name).indexOf(":")),
+    roles: [],
+    extra: null,
+    revoked: null,
+    ...over,
+  });
+  return {
+    f,
+    rm,
+    reconciler,
+    metrics,
+    log,
+    person,
+    async [Symbol.asyncDispose]() {
+      await rm[Symbol.asyncDispose]();
+      await f[Symbol.asyncDispose]();
+    },
+  };
+}
+
+synapseTest(
+  "a revocation that never came as a callback is applied by reconciliation",
+  async (hs) => {
+    await using s = await setup(hs);
+    await s.f.login("rex");
+    assert.equal((await s.f.send("created", "rex")).kind, "applied");
+    s.rm.answer = {
+      json: { callsign_list: [s.person("rex", { revoked: "2026-11-25T10:00:00Z" })] },
+    };
+    const report = await s.reconciler.run();
+    assert.equal(report.ok, true);
+    assert.deepEqual(report.changes.map((c) => c.action), ["revoked"]);
+    assert.deepEqual(
+      s.rm.callers,
+      ["matrix"],
+      "the product's client certificate authenticated the call",
+    );
+    await s.f.settle();
+    assert.deepEqual(await s.f.joined("rex"), []);
+    assert.equal((await getUser(hs.http, s.f.ready.token, s.f.userId("rex")))?.deactivated, true);
+  },
+);
+
+synapseTest(
+  "an admin whose promotion was lost is promoted by reconciliation; a dry run changes nothing",
+  async (hs) => {
+    await using s = await setup(hs);
+    await s.f.login("ada");
+    await s.f.send("created", "ada");
+    s.rm.answer = {
+      json: { callsign_list: [s.person("ada", { roles: ["admin"] }), s.person("nobody-yet")] },
+    };
+    const dry = await s.reconciler.run({ dryRun: true });
+    assert.deepEqual(
+      dry.changes.map((c) => [c.callsign.replace(/^p\w+?(?=ada|nobody)/, ""), c.action]),
+      [
+        ["ada", "promoted"],
+        ["nobody-yet", "created"],
+      ],
+    );
+    assert.equal(await s.f.level("ada", "general"), undefined, "a dry run promotes nobody");
+    await s.reconciler.run();
+    await s.f.settle(30_000).catch(() => {}); // nobody-yet never logs in: it stays pending, as it should
+    for (const k of PUBLIC) assert.equal(await s.f.level("ada", k), 100, k);
+    assert.ok((await s.f.joined("ada")).includes(s.f.ready.rooms.admin));
+    assert.match(
+      await s.metrics.render(),
+      /matrixrmapi_reconcile_corrections_total\{kind="promoted"\} 1/,
+    );
+  },
+);
+
+synapseTest("a failed, malformed or empty people list changes nothing", async (hs) => {
+  await using s = await setup(hs);
+  await s.f.login("ivy");
+  await s.f.send("promoted", "ivy");
+  await s.f.settle();
+  const before = await s.f.store.get(s.f.userId("ivy"));
+  for (
+    const answer of [
+      { status: 500, body: '{"detail":"boom"}' },
+      { status: 200, body: '{"callsign_list": [{"callsign": "x"}]}' },
+      { status: 200, body: "not json" },
+      { json: { callsign_list: [] } },
+      { json: { people: [] } },
+    ]
+  ) {
+    s.rm.answer = answer;
+    const report = await s.reconciler.run();
+    assert.equal(report.ok, false, JSON.stringify(answer));
+    assert.deepEqual(report.changes, []);
+  }
+  assert.deepEqual(await s.f.store.get(s.f.userId("ivy")), before);
+  assert.equal((await s.f.store.listPending()).length, 0);
+  for (const k of PUBLIC) assert.equal(await s.f.level("ivy", k), 100);
+  assert.match(await s.metrics.render(), /matrixrmapi_reconcile_runs_total\{result="failed"\} 5/);
+});
+
+synapseTest(
+  "room state and power levels changed by hand are restored by the drift pass",
+  async (hs) => {
+    await using s = await setup(hs);
+    await s.f.login("kim");
+    await s.f.send("promoted", "kim");
+    await s.f.settle();
+    const t = s.f.ready.token;
+    const r = s.f.ready.rooms;
+    await putState(hs.http, t, r.general, "m.room.join_rules", "", { join_rule: "public" });
+    const pl = (await getState(hs.http, t, r.helpdesk, "m.room.power_levels"))!;
+    const users = { ...(pl.users as Record<string, number>) };
+    delete users[s.f.userId("kim")];
+    await putState(hs.http, t, r.helpdesk, "m.room.power_levels", "", {
+      ...pl,
+      users,
+      events: { ...(pl.events as Record<string, number>), "m.room.power_levels": 50 },
+    });
+    s.rm.answer = { json: { callsign_list: [s.person("kim", { roles: ["admin"] })] } };
+    const report = await s.reconciler.run();
+    assert.equal(report.driftCorrections, 2);
+    const rules = await getState(hs.http, t, r.general, "m.room.join_rules");
+    assert.equal(rules?.join_rule, "restricted");
+    const restored = (await getState(hs.http, t, r.helpdesk, "m.room.power_levels"))!;
+    assert.equal((restored.users as Record<string, number>)[s.f.userId("kim")], 100);
+    assert.equal((restored.events as Record<string, number>)["m.room.power_levels"], 100);
+    assert.match(
+      s.log.lines.join("\n"),
+      /drift: room state differs from the spec.*m\.room\.join_rules/,
+    );
+    assert.equal((await s.reconciler.run()).driftCorrections, 0, "a second pass finds nothing");
+  },
+);
