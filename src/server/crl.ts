@@ -1,26 +1,38 @@
-/**
- * @module The CRL guard: which certificate serials the CA has revoked, from a file holding one or
- * more CRLs (PEM or DER), each verified against its issuing CA, re-read when the file changes.
- */
+/** @module Which serials the CAs revoked: verified CRLs from one file, re-read when it changes. */
 import * as x509 from "./x509.ts";
 import { normaliseSerial } from "./serial.ts";
 import type { Logger } from "../log/logger.ts";
 
+/** What one issuer's CRL currently says. */
+export interface IssuerCrlStatus {
+  /** The issuer as @peculiar/x509 prints names (`CN=…, O=…`). */
+  readonly issuer: string;
+  readonly revoked: number;
+  readonly thisUpdate: Date;
+  readonly nextUpdate: Date | null;
+}
+
 export interface CrlGuard {
-  /** True when `serial` is on the CRL of `issuer` (an issuer name as @peculiar/x509 prints it). */
-  isRevoked(serial: string, issuer: string): boolean;
-  /** Re-reads the file now if it changed (the poll does this on its own). */
+  /**
+   * True when `serial` (any spelling: upper or lower case, with or without leading zeros) is on
+   * the CRL of `issuerDn` (a name as @peculiar/x509 prints it); without `issuerDn`, on any CRL.
+   */
+  isRevoked(serial: string, issuerDn?: string): boolean;
+  /** Re-reads the file now if it changed since the last look (the poll does this on its own). */
   refresh(): Promise<void>;
+  /** The lists in use, one per issuer, for diagnostics and tests. */
+  status(): readonly IssuerCrlStatus[];
+  /** Stops the poll and waits for a read in progress. */
   close(): Promise<void>;
 }
 
 export interface CrlGuardOptions {
-  /** CRL file; `null` = no revocation checking (logged). */
+  /** The CRL file (PEM or DER, one or more CRLs); `null` = no revocation checking (logged). */
   readonly path: string | null;
-  /** CA certificates (PEM) that may have issued the CRLs. */
+  /** Trusted CA certificates (PEM); a CRL counts only if one of them signed it. */
   readonly caPems: readonly string[];
   readonly log: Logger;
-  /** How often the file's metadata is checked for changes. @default 2000 */
+  /** How often the file's metadata is compared with the last look. @default 2000 */
   readonly pollMs?: number;
   /** @default () => new Date() */
   readonly now?: () => Date;
@@ -28,93 +40,151 @@ export interface CrlGuardOptions {
 
 interface IssuerList {
   readonly serials: ReadonlySet<string>;
-  readonly nextUpdate: Date | undefined;
+  readonly thisUpdate: Date;
+  readonly nextUpdate: Date | null;
 }
 
-const PEM_CRL = /-----BEGIN (?:X509 )?CRL-----[\s\S]+?-----END (?:X509 )?CRL-----/g;
-const STALE_LOG_INTERVAL_MS = 3_600_000;
+// OpenSSL and CFSSL write "X509 CRL"; @peculiar/x509 writes "CRL". Accept both.
+const PEM_CRL = /-----BEGIN (?:X509 )?CRL-----([\s\S]+?)-----END (?:X509 )?CRL-----/g;
+// A problem that persists (missing file, stale CRL) is repeated this often, not on every poll.
+const REMIND_MS = 3_600_000;
 
 /**
- * Builds a guard and loads the file once. A missing or unreadable file, or a CRL that does not
- * verify, is logged as an error and changes nothing: the last good list of that issuer stays.
+ * Builds a guard and reads the file once before returning.
+ *
+ * Failures never loosen what is already enforced: a missing file, an unparsable block, a CRL
+ * without a trusted issuer, with a bad signature, or older than the one in use is logged as an
+ * error and skipped, and each issuer keeps its last good list. A file missing at start revokes
+ * nothing until it appears (the TLS chain check still applies), with an error logged hourly.
  */
 export async function createCrlGuard(options: CrlGuardOptions): Promise<CrlGuard> {
   const { path, log } = options;
-  const now = options.now ?? (() => new Date());
-  const cas = options.caPems.map((pem) => new x509.X509Certificate(pem));
-  const lists = new Map<string, IssuerList>();
-  let fingerprint = "";
-  let lastStaleLog = 0;
-  let timer: ReturnType<typeof setInterval> | undefined;
-
   if (path === null) {
-    log.warn("no MTLS_CRL_PATH: revoked certificates are not refused");
+    log.warn("no CRL file configured: revoked certificates are not refused");
     return {
       isRevoked: () => false,
       refresh: () => Promise.resolve(),
+      status: () => [],
       close: () => Promise.resolve(),
     };
   }
+  const now = options.now ?? (() => new Date());
+  const pollMs = options.pollMs ?? 2000;
+  const cas = options.caPems.map((pem) => new x509.X509Certificate(pem));
+  const lists = new Map<string, IssuerList>();
+  let lastLook = "";
+  let lastReminder = -Infinity;
+  let inFlight: Promise<void> | null = null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
 
-  async function refresh(): Promise<void> {
-    let stat: Deno.FileInfo;
+  async function look(): Promise<void> {
+    let info: Deno.FileInfo;
     try {
-      stat = await Deno.stat(path!);
+      info = await Deno.stat(path!); // follows symlinks: Kubernetes swaps a `..data` link
     } catch (err) {
-      if (fingerprint !== "missing") log.error("cannot read the CRL file", { path, error: err });
-      fingerprint = "missing";
+      if (lastLook !== "missing" || _due()) {
+        log.error("cannot read the CRL file; enforcing the lists loaded before (if any)", {
+          path,
+          error: err,
+          issuers_in_use: lists.size,
+        });
+        lastReminder = now().getTime();
+      }
+      lastLook = "missing";
       return;
     }
-    const next = `${stat.ino}:${stat.size}:${stat.mtime?.getTime()}`;
-    if (next !== fingerprint) {
-      fingerprint = next;
+    // Inode too: an atomic rename can keep size and (coarse) mtime but never the inode.
+    const key = `${info.ino}:${info.size}:${info.mtime?.getTime()}`;
+    if (key !== lastLook) {
+      lastLook = key;
       await _load();
     }
-    _warnIfStale();
+    _remindIfStale();
   }
 
   async function _load(): Promise<void> {
-    let bytes: Uint8Array<ArrayBuffer>;
+    let bytes: Uint8Array;
     try {
       bytes = await Deno.readFile(path!);
     } catch (err) {
-      log.error("cannot read the CRL file", { path, error: err });
+      log.error("cannot read the CRL file; keeping the lists in use", { path, error: err });
       return;
     }
-    for (const der of _splitCrls(bytes)) {
-      let crl: x509.X509Crl;
-      try {
-        crl = new x509.X509Crl(der);
-      } catch (err) {
-        log.error("cannot parse a CRL; keeping the previous list", { path, error: err });
-        continue;
-      }
-      const issuer = crl.issuerName.toString();
-      const ca = cas.find((c) => c.subjectName.toString() === issuer);
-      if (ca === undefined || !(await crl.verify({ publicKey: ca }))) {
-        log.error(
-          "refusing a CRL that does not verify against a known CA; keeping the previous list",
-          {
-            path,
-            issuer,
-            known_issuer: ca !== undefined,
-          },
-        );
-        continue;
-      }
-      const serials = new Set(crl.entries.map((e) => normaliseSerial(e.serialNumber)));
-      lists.set(issuer, { serials, nextUpdate: crl.nextUpdate });
-      log.info("loaded CRL", { path, issuer, revoked: serials.size, next_update: crl.nextUpdate });
+    const blocks = splitCrls(bytes);
+    if (blocks.length === 0) {
+      // Typically a file caught half-written; the next poll sees the finished one.
+      log.error("the CRL file holds no CRL; keeping the lists in use", {
+        path,
+        bytes: bytes.length,
+      });
+      return;
     }
-    lastStaleLog = 0;
+    for (const der of blocks) await _accept(der);
+    lastReminder = -Infinity; // report staleness of what was just loaded at once
   }
 
-  function _warnIfStale(): void {
-    const t = now().getTime();
-    if (t - lastStaleLog < STALE_LOG_INTERVAL_MS) return;
+  async function _accept(der: Uint8Array<ArrayBuffer>): Promise<void> {
+    let crl: x509.X509Crl;
+    try {
+      crl = new x509.X509Crl(der);
+    } catch (err) {
+      log.error("cannot parse a CRL; keeping the lists in use", { path, error: err });
+      return;
+    }
+    const issuer = crl.issuerName.toString();
+    const candidates = cas.filter((ca) => ca.subjectName.toString() === issuer);
+    let verified = false;
+    for (const ca of candidates) {
+      // Several CAs may share a name (key rollover): any one of them may have signed.
+      verified = await crl.verify({ publicKey: ca }).catch(() => false);
+      if (verified) break;
+    }
+    if (!verified) {
+      log.error(
+        "refusing a CRL that does not verify against a trusted CA; keeping the list in use",
+        {
+          path,
+          issuer,
+          issuer_known: candidates.length > 0,
+        },
+      );
+      return;
+    }
+    const current = lists.get(issuer);
+    if (current !== undefined && crl.thisUpdate < current.thisUpdate) {
+      // A replayed older CRL would un-revoke everyone revoked since.
+      log.error("refusing a CRL older than the one in use", {
+        path,
+        issuer,
+        this_update: crl.thisUpdate,
+        in_use_since: current.thisUpdate,
+      });
+      return;
+    }
+    const serials = new Set(crl.entries.map((entry) => normaliseSerial(entry.serialNumber)));
+    lists.set(issuer, { serials, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate ?? null });
+    log.info("loaded CRL", {
+      path,
+      issuer,
+      revoked: serials.size,
+      this_update: crl.thisUpdate,
+      next_update: crl.nextUpdate ?? null,
+    });
+  }
+
+  function _due(): boolean {
+    return now().getTime() - lastReminder >= REMIND_MS;
+  }
+
+  function _remindIfStale(): void {
+    if (!_due()) return;
+    const t = now();
+    let reminded = false;
     for (const [issuer, list] of lists) {
-      if (list.nextUpdate !== undefined && list.nextUpdate.getTime() < t) {
-        lastStaleLog = t;
+      if (list.nextUpdate !== null && list.nextUpdate < t) {
+        reminded = true;
+        // Still enforced (better than nothing), but the CA has stopped publishing.
         log.error("CRL is past its nextUpdate: the CA has not published a fresh one", {
           path,
           issuer,
@@ -122,55 +192,83 @@ export async function createCrlGuard(options: CrlGuardOptions): Promise<CrlGuard
         });
       }
     }
+    if (reminded) lastReminder = t.getTime();
+  }
+
+  function refresh(): Promise<void> {
+    // One read at a time: a slow verify must not overlap the next poll.
+    inFlight ??= look()
+      .catch((err) => log.error("CRL refresh failed", { path, error: err }))
+      .finally(() => (inFlight = null));
+    return inFlight;
+  }
+
+  function _schedule(): void {
+    if (closed) return;
+    const next = setTimeout(function pollCrl() {
+      refresh().finally(_schedule);
+    }, pollMs);
+    Deno.unrefTimer(next); // the poll alone must not keep the process alive
+    timer = next;
   }
 
   await refresh();
-  const interval = setInterval(() => {
-    refresh().catch((err) => log.error("CRL refresh failed", { path, error: err }));
-  }, options.pollMs ?? 2000);
-  Deno.unrefTimer(interval); // the poll alone must not keep the process alive
-  timer = interval;
+  _schedule();
 
   return {
-    isRevoked(serial, issuer) {
-      return lists.get(issuer)?.serials.has(normaliseSerial(serial)) ?? false;
+    isRevoked(serial, issuerDn) {
+      const wanted = normaliseSerial(serial);
+      if (issuerDn !== undefined) return lists.get(issuerDn)?.serials.has(wanted) ?? false;
+      for (const list of lists.values()) if (list.serials.has(wanted)) return true;
+      return false;
     },
     refresh,
-    close() {
-      if (timer !== undefined) clearInterval(timer);
-      timer = undefined;
-      return Promise.resolve();
+    status: () =>
+      [...lists].map(([issuer, l]) => ({
+        issuer,
+        revoked: l.serials.size,
+        thisUpdate: l.thisUpdate,
+        nextUpdate: l.nextUpdate,
+      })),
+    async close() {
+      closed = true;
+      clearTimeout(timer);
+      await inFlight;
     },
   };
 }
 
-/** PEM blocks, or DER structures laid end to end (the CA's `crl.der` is two CRLs concatenated). */
-function _splitCrls(bytes: Uint8Array): Uint8Array<ArrayBuffer>[] {
-  const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
+/**
+ * The CRLs in a file: every PEM block, or else DER structures laid end to end (the CA's
+ * `crl.der` is two CRLs concatenated). A truncated trailing structure is dropped.
+ */
+export function splitCrls(bytes: Uint8Array): Uint8Array<ArrayBuffer>[] {
+  const text = new TextDecoder().decode(bytes);
   if (text.includes("-----BEGIN")) {
-    return (text.match(PEM_CRL) ?? []).map((pem) =>
-      Uint8Array.from(
-        atob(pem.replace(/-----[A-Z0-9 ]+-----|\s/g, "")),
-        (c) => c.charCodeAt(0),
-      )
-    );
+    return [...text.matchAll(PEM_CRL)].flatMap((m) => {
+      try {
+        return [Uint8Array.from(atob(m[1]!.replace(/\s/g, "")), (c) => c.charCodeAt(0))];
+      } catch {
+        return []; // bad base64: dropped here, so a file of nothing else counts as holding none
+      }
+    });
   }
   const out: Uint8Array<ArrayBuffer>[] = [];
-  let i = 0;
-  while (i + 2 <= bytes.length && bytes[i] === 0x30) {
-    const lenByte = bytes[i + 1]!;
-    let len = lenByte;
+  let at = 0;
+  while (at + 2 <= bytes.length && bytes[at] === 0x30) { // each CRL is a DER SEQUENCE
+    const first = bytes[at + 1]!;
+    let length = first;
     let header = 2;
-    if (lenByte & 0x80) {
-      const n = lenByte & 0x7f;
-      if (n === 0 || n > 4 || i + 2 + n > bytes.length) break;
-      len = 0;
-      for (let k = 0; k < n; k++) len = len * 256 + bytes[i + 2 + k]!;
-      header = 2 + n;
+    if (first & 0x80) {
+      const octets = first & 0x7f;
+      if (octets === 0 || octets > 4 || at + 2 + octets > bytes.length) break;
+      length = 0;
+      for (let k = 0; k < octets; k++) length = length * 256 + bytes[at + 2 + k]!;
+      header += octets;
     }
-    if (i + header + len > bytes.length) break;
-    out.push(bytes.slice(i, i + header + len));
-    i += header + len;
+    if (at + header + length > bytes.length) break;
+    out.push(bytes.slice(at, at + header + length));
+    at += header + length;
   }
   return out;
 }

@@ -1,78 +1,159 @@
-/**
- * @module The mTLS listener (`MTLS_PORT`): `node:https` inside Deno — the only module that uses
- * `node:*` — because `Deno.serve` cannot ask for or verify client certificates. The handshake
- * verifies the chain; this module adds the CRL check and derives the identity once per connection.
- */
+/** @module The mTLS listener: node:https in Deno (the only node:* user), with CRL enforcement. */
+// Why node:https: Deno.serve can neither ask for nor verify client certificates. The handshake
+// verifies the chain; this module adds what node:https does not do (it ignores `crl`).
 import https from "node:https";
 import type { TLSSocket } from "node:tls";
 import type { Socket } from "node:net";
-import { createAdaptorServer, type HttpBindings } from "@hono/node-server";
+import { createAdaptorServer, type Http2Bindings, type HttpBindings } from "@hono/node-server";
+import * as x509 from "./x509.ts";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { Certificate, type Name, Version } from "@peculiar/asn1-x509";
 import type { AppBindings, PeerIdentity } from "../http/env.ts";
-import { formatDistinguishedName, type Rdn } from "../http/dn.ts";
+import { escapeDnValue } from "../http/dn.ts";
 import type { Logger } from "../log/logger.ts";
 import type { CrlGuard } from "./crl.ts";
 import type { RunningListener } from "./plain.ts";
 import { normaliseSerial } from "./serial.ts";
-import * as x509 from "./x509.ts";
 
 export interface MtlsListenerOptions {
   readonly fetch: (request: Request, env: AppBindings) => Response | Promise<Response>;
   readonly hostname: string;
-  /** 0 = any free port (see the returned `port`). */
+  /** 0 = any free port (the returned `port` says which). */
   readonly port: number;
   readonly serverCertPem: string;
   readonly serverKeyPem: string;
-  /** CA certificates client certificates must chain to. */
+  /** CA certificates client certificates must chain to (PEM, one certificate each). */
   readonly caPems: readonly string[];
   readonly crl: CrlGuard;
   readonly log: Logger;
 }
 
-// Short names for the attribute types people read in DNs (RFC 4514 §3 plus the usual extras).
-const SHORT: Record<string, string> = {
+/** A certificate and the issuer (as @peculiar/x509 prints names) whose CRL may list it. */
+export interface ChainLink {
+  readonly subject: string;
+  readonly serial: string;
+  readonly issuer: string;
+}
+
+/** What a client certificate says about its holder, read from its DER. */
+export type PeerReading =
+  | {
+    readonly ok: true;
+    readonly identity: PeerIdentity;
+    readonly link: ChainLink;
+    readonly authorityKeyId: string | null;
+  }
+  | { readonly ok: false; readonly reason: string };
+
+// The attribute types RFC 4514 §3 names; any other is written as an OID with a #hex BER value.
+const SHORT_NAMES: Readonly<Record<string, string>> = {
   "2.5.4.3": "CN",
-  "2.5.4.6": "C",
   "2.5.4.7": "L",
   "2.5.4.8": "ST",
   "2.5.4.10": "O",
   "2.5.4.11": "OU",
-  "0.9.2342.19200300.100.1.1": "UID",
+  "2.5.4.6": "C",
+  "2.5.4.9": "STREET",
   "0.9.2342.19200300.100.1.25": "DC",
-  "1.2.840.113549.1.9.1": "E",
+  "0.9.2342.19200300.100.1.1": "UID",
 };
+const MAX_CHAIN = 8;
 
-/** Reads the identity of a verified peer certificate; `null` (with a reason) if it must be refused. */
-export function identityFromCertificate(
-  raw: Uint8Array<ArrayBuffer>,
-  crl: CrlGuard,
-): { identity: PeerIdentity } | { refused: string } {
-  const cert = new x509.X509Certificate(raw);
-  // TLS refuses X.509 v1 client certificates today; check anyway so a library change cannot
-  // silently admit a certificate without extensions (no key usage, no constraints).
-  if (cert.extensions.length === 0) return { refused: "X.509 v1 certificate (no extensions)" };
-  const issuer = cert.issuerName.toString();
-  if (crl.isRevoked(cert.serialNumber, issuer)) return { refused: "revoked by the CRL" };
-  const rdns: Rdn[] = cert.subjectName.toJSON().map((rdn) =>
-    Object.entries(rdn).flatMap(([type, values]) =>
-      values.map((value) => ({ type: SHORT[type] ?? type, value }))
-    )
-  ).reverse(); // certificates store the most general RDN first; RFC 4514 prints it last
-  const cn = rdns.flat().find((a) => a.type === "CN")?.value;
-  if (cn === undefined) return { refused: "no CN in the subject" };
+/** Reads a client certificate (DER); refuses anything but X.509 v3 and subjects without a CN. */
+export function readPeerCertificate(der: Uint8Array): PeerReading {
+  let asn: Certificate;
+  let cert: x509.X509Certificate;
+  try {
+    asn = AsnConvert.parse(der, Certificate);
+    cert = new x509.X509Certificate(new Uint8Array(der));
+  } catch (err) {
+    return { ok: false, reason: `unparsable certificate: ${(err as Error).message}` };
+  }
+  const tbs = asn.tbsCertificate;
+  // A v1 certificate has no extensions, hence no key usage or CA constraint that could say it
+  // is not meant for this; TLS stacks refuse it today, this keeps it so if one ever does not.
+  if (tbs.version !== Version.v3) {
+    return { ok: false, reason: `X.509 v${tbs.version + 1} certificate` };
+  }
+  const rdns = [...tbs.subject].reverse(); // DER stores the most general RDN first
+  const cn = rdns.flat().find((a) => a.type === "2.5.4.3" && !a.value.anyValue)?.value.toString();
+  if (cn === undefined || cn === "") return { ok: false, reason: "no CN in the subject" };
+  const serial = normaliseSerial(cert.serialNumber);
   return {
-    identity: {
-      cn,
-      dn: formatDistinguishedName(rdns),
-      serial: normaliseSerial(cert.serialNumber),
-      via: "mtls",
-    },
+    ok: true,
+    identity: { cn, dn: formatDn(tbs.subject), serial, via: "mtls" },
+    link: { subject: cert.subjectName.toString(), serial, issuer: cert.issuerName.toString() },
+    authorityKeyId: cert.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId ?? null,
   };
 }
 
+/** A subject or issuer as RFC 4514 writes it: most specific RDN first, values escaped. */
+export function formatDn(name: Name): string {
+  return [...name].reverse().map((rdn) =>
+    [...rdn].map((atv) => { // spread: AsnArray's constructor breaks Array#map
+      const short = SHORT_NAMES[atv.type];
+      if (short !== undefined && !atv.value.anyValue) {
+        return `${short}=${escapeDnValue(atv.value.toString())}`;
+      }
+      const ber = new Uint8Array(AsnConvert.serialize(atv.value));
+      return `${atv.type}=#${Array.from(ber, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+    }).join("+")
+  ).join(",");
+}
+
+interface TrustedCa extends ChainLink {
+  readonly keyId: string | null;
+  readonly authorityKeyId: string | null;
+}
+
+function _trustedCa(pem: string): TrustedCa {
+  const cert = new x509.X509Certificate(pem);
+  return {
+    subject: cert.subjectName.toString(),
+    issuer: cert.issuerName.toString(),
+    serial: normaliseSerial(cert.serialNumber),
+    keyId: cert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId ?? null,
+    authorityKeyId: cert.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId ?? null,
+  };
+}
+
+/**
+ * The leaf and the trusted CAs above it, up to (not including) the self-signed root. Built from
+ * our own CA list, not from what the client sent, so a client cannot swap in an unrevoked twin.
+ */
+function _chainOf(leaf: PeerReading & { ok: true }, cas: readonly TrustedCa[]): ChainLink[] {
+  const links: ChainLink[] = [leaf.link];
+  let issuer = leaf.link.issuer;
+  let keyId = leaf.authorityKeyId;
+  for (let depth = 0; depth < MAX_CHAIN; depth++) {
+    const ca = cas.find((c) =>
+      c.subject === issuer && (keyId === null || c.keyId === null || c.keyId === keyId)
+    );
+    if (ca === undefined || ca.subject === ca.issuer) break; // a root is on no CRL but its own
+    links.push(ca);
+    issuer = ca.issuer;
+    keyId = ca.authorityKeyId;
+  }
+  return links;
+}
+
+function _revoked(links: readonly ChainLink[], crl: CrlGuard): ChainLink | undefined {
+  return links.find((link) => crl.isRevoked(link.serial, link.issuer));
+}
+
+interface Admitted {
+  readonly identity: PeerIdentity;
+  readonly links: readonly ChainLink[];
+  readonly remoteAddress: string;
+}
+
+/** Starts the listener; resolves once it accepts connections. */
 export function startMtlsListener(options: MtlsListenerOptions): Promise<RunningListener> {
   const { log, crl } = options;
-  const identities = new WeakMap<object, PeerIdentity>();
-  const sockets = new Set<Socket>();
+  const cas = options.caPems.map(_trustedCa);
+  // Read once per TLS connection: getPeerCertificate() per request halves throughput.
+  const admitted = new WeakMap<object, Admitted>();
+  const sockets = new Set<Socket>(); // every open connection, so close() can end keep-alives
 
   const server = createAdaptorServer({
     overrideGlobalObjects: false, // required while Deno.serve runs in the same process
@@ -85,65 +166,75 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<Running
       key: options.serverKeyPem,
       minVersion: "TLSv1.2",
     },
-    fetch: function handleMtls(request: Request, env: unknown) {
-      const socket = (env as HttpBindings).incoming.socket;
-      const identity = identities.get(socket);
-      if (identity === undefined) {
-        // Fail closed: a connection we did not vet never reaches a route.
+    fetch: function handleMtlsRequest(request: Request, env: HttpBindings | Http2Bindings) {
+      const socket = env.incoming.socket; // the TLSSocket vetConnection saw (HTTP/1.1 only)
+      const peer = admitted.get(socket);
+      if (peer === undefined) {
+        // Fail closed: a connection that was not vetted never reaches a route.
+        socket.destroy();
+        return new Response(null, { status: 403 });
+      }
+      // A keep-alive connection outlives CRL updates: re-check (set lookups) on every request.
+      const revoked = _revoked(peer.links, crl);
+      if (revoked !== undefined) {
+        log.warn("dropped a connection whose certificate was revoked after it opened", {
+          subject_cn: peer.identity.cn,
+          serial: peer.identity.serial,
+          revoked_subject: revoked.subject,
+          peer: peer.remoteAddress,
+        });
         socket.destroy();
         return new Response(null, { status: 403 });
       }
       return options.fetch(request, {
-        transport: { kind: "mtls", identity, remoteAddress: socket.remoteAddress ?? "" },
+        transport: { kind: "mtls", identity: peer.identity, remoteAddress: peer.remoteAddress },
       });
     },
   });
 
-  server.on("connection", (socket: Socket) => {
+  function track(socket: Socket): void {
+    if (sockets.has(socket)) return;
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
-  });
+  }
+
+  server.on("connection", track);
   server.on("secureConnection", function vetConnection(socket: TLSSocket) {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
+    track(socket);
+    const remoteAddress = socket.remoteAddress ?? "";
+    const refuse = (reason: string, fields: Record<string, unknown> = {}) => {
+      log.warn("refused a client certificate", { reason, ...fields, peer: remoteAddress });
+      socket.destroy(); // synchronous, inside the event: the HTTP parser has read nothing yet
+    };
+    if (!socket.authorized) return refuse(`chain not verified: ${socket.authorizationError}`);
+    let reading: PeerReading;
     try {
-      const peer = socket.getPeerCertificate(true);
-      const checked = identityFromCertificate(new Uint8Array(peer.raw), crl);
-      // The CA certificates in the chain are checked too: a revoked intermediate revokes all.
-      let link = peer.issuerCertificate;
-      while (!("refused" in checked) && link && link !== link.issuerCertificate) {
-        const ca = new x509.X509Certificate(new Uint8Array(link.raw));
-        if (crl.isRevoked(ca.serialNumber, ca.issuerName.toString())) {
-          log.warn("refused a client whose issuing CA is revoked", { ca: ca.subject });
-          socket.destroy();
-          return;
-        }
-        link = link.issuerCertificate;
-      }
-      if ("refused" in checked) {
-        log.warn("refused a client certificate", {
-          reason: checked.refused,
-          serial: normaliseSerial(peer.serialNumber ?? ""),
-          subject_cn: peer.subject?.CN ?? null,
-          peer: socket.remoteAddress,
-        });
-        socket.destroy();
-        return;
-      }
-      identities.set(socket, checked.identity);
+      reading = readPeerCertificate(new Uint8Array(socket.getPeerCertificate().raw));
     } catch (err) {
-      log.error("cannot read a client certificate; connection refused", { error: err });
-      socket.destroy();
+      return refuse("cannot read the peer certificate", { error: err });
     }
+    if (!reading.ok) return refuse(reading.reason);
+    const links = _chainOf(reading, cas);
+    const revoked = _revoked(links, crl);
+    if (revoked !== undefined) {
+      return refuse(revoked === links[0] ? "revoked by the CRL" : "issuing CA revoked by the CRL", {
+        subject_cn: reading.identity.cn,
+        serial: reading.identity.serial,
+        revoked_subject: revoked.subject,
+      });
+    }
+    admitted.set(socket, { identity: reading.identity, links, remoteAddress });
   });
   server.on("tlsClientError", (err: Error, socket: TLSSocket) => {
-    log.info("TLS handshake refused", { reason: err.message, peer: socket.remoteAddress });
+    // No certificate, a foreign CA, a v1 certificate: the TLS layer refused it before us.
+    log.info("TLS handshake refused", { reason: err.message, peer: socket.remoteAddress ?? null });
   });
 
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.hostname, () => {
       server.off("error", reject);
+      server.on("error", (err: Error) => log.error("mTLS listener error", { error: err }));
       const address = server.address();
       const port = typeof address === "object" && address !== null ? address.port : options.port;
       log.info("mTLS listener ready", { hostname: options.hostname, port });
@@ -151,7 +242,7 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<Running
         port,
         close: () =>
           new Promise<void>((done) => {
-            server.close(() => done());
+            server.close(() => done()); // stops accepting; calls back once sockets are gone
             for (const socket of sockets) socket.destroy();
           }),
       });
