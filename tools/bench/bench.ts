@@ -386,6 +386,20 @@ await Deno.writeTextFile(
   `Run ${raw.date as string} on ${machine}.\n\n${table}`,
 );
 await Deno.writeTextFile(`${root}docs/bench/latest.json`, JSON.stringify(raw, null, 2));
+// The README shows the latest run between its bench markers.
+const readme = await Deno.readTextFile(`${root}README.md`);
+const marked = /<!-- bench:start -->[\s\S]*<!-- bench:end -->/;
+if (marked.test(readme)) {
+  await Deno.writeTextFile(
+    `${root}README.md`,
+    readme.replace(
+      marked,
+      `<!-- bench:start -->\nLatest run: ${raw
+        .date as string}, ${machine}; ${N} users, ${M} promotions.\n\n` +
+        `${table}\n![convergence over time](docs/bench/convergence.svg)\n<!-- bench:end -->`,
+    ),
+  );
+}
 console.log(table);
 log(`results in ${out} and docs/bench/`);
 Deno.exit(0);
