@@ -3,90 +3,15 @@
  * both listeners, as RM and nginx would call it.
  */
 import assert from "node:assert/strict";
-import { writeDevPki } from "../tools/dev/pki.ts";
-import { freePort, startMain } from "./support/process.ts";
+import { startServiceProcess, writeManifest } from "./support/service.ts";
 import { crud } from "./support/app.ts";
 import { synapseTest, uniqueName } from "./support/synapse.ts";
 import { parsePrometheus } from "./support/prometheus.ts";
 
-async function writeManifest(deployment: string, serverName: string): Promise<string> {
-  const path = await Deno.makeTempFile({ suffix: ".json" });
-  await Deno.writeTextFile(
-    path,
-    JSON.stringify({
-      deployment,
-      rasenmaeher: { certcn: "rasenmaeher" },
-      product: { dns: `matrix.${serverName}` },
-    }),
-  );
-  return path;
-}
+const manifest = async (deployment: string, serverName: string) =>
+  writeManifest(await Deno.makeTempFile({ suffix: ".json" }), deployment, serverName);
 
-async function startService(extra: Record<string, string> = {}) {
-  const dir = await Deno.makeTempDir({ prefix: "service-" });
-  const pki = await writeDevPki(`${dir}/pki`);
-  const mtlsPort = freePort();
-  const httpPort = freePort();
-  const env = {
-    SYNAPSE_URL: "http://127.0.0.1:9",
-    SYNAPSE_REGISTRATION_SECRET: "e2e-secret",
-    KRAFTWERK_MANIFEST: `${dir}/missing.json`,
-    PERSISTENT_DATA_PATH: `${dir}/data`,
-    MTLS_SERVER_CERT_PATH: pki.serverCert,
-    MTLS_SERVER_KEY_PATH: pki.serverKey,
-    LOCAL_CA_CERTS_PATH: pki.caDir,
-    MTLS_CRL_PATH: pki.crl,
-    MTLS_PORT: String(mtlsPort),
-    HTTP_PORT: String(httpPort),
-    BIND_HOST: "127.0.0.1",
-    ...extra,
-  };
-  const service = await startMain(env, async () => {
-    const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/healthcheck`);
-    await res.body?.cancel();
-    return res.ok;
-  });
-  const call = async (who: "rm" | "user", path: string, body: unknown) => {
-    const client = Deno.createHttpClient({
-      caCerts: [await Deno.readTextFile(pki.caChain)],
-      cert: await Deno.readTextFile(who === "rm" ? pki.rmCert : pki.userCert),
-      key: await Deno.readTextFile(who === "rm" ? pki.rmKey : pki.userKey),
-    });
-    try {
-      const res = await fetch(`https://localhost:${mtlsPort}${path}`, {
-        client,
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      return { status: res.status, text: await res.text() };
-    } finally {
-      client.close();
-    }
-  };
-  const plainPost = async (path: string, headers: Record<string, string>) => {
-    const res = await fetch(`http://127.0.0.1:${httpPort}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...headers },
-      body: JSON.stringify(crud("DEVUSER1a")),
-    });
-    return { status: res.status, text: await res.text() };
-  };
-  const plainGet = async (path: string) => {
-    const res = await fetch(`http://127.0.0.1:${httpPort}${path}`);
-    return { status: res.status, text: await res.text() };
-  };
-  return {
-    call,
-    plainPost,
-    plainGet,
-    async stop() {
-      const out = await service.stop();
-      await Deno.remove(dir, { recursive: true });
-      return out;
-    },
-  };
-}
+const startService = (env: Record<string, string> = {}) => startServiceProcess({ env });
 
 Deno.test("the service answers RM over mTLS and refuses a person on RM-only routes", async () => {
   const s = await startService();
@@ -116,7 +41,7 @@ Deno.test("the plain listener honours the proxy header only from a trusted addre
     MTLS_TRUSTED_PROXIES: "127.0.0.1/32",
   });
   try {
-    const res = await trusted.plainPost("/api/v2/clients/en/info.md", {
+    const res = await trusted.plainPost("/api/v2/clients/en/info.md", crud("DEVUSER1a"), {
       "X-ClientCert-DN": "CN=rasenmaeher,O=x",
     });
     assert.equal(res.status, 200, res.text);
@@ -128,7 +53,7 @@ Deno.test("the plain listener honours the proxy header only from a trusted addre
     MTLS_TRUSTED_PROXIES: "10.0.0.0/8",
   });
   try {
-    const res = await untrusted.plainPost("/api/v2/clients/en/info.md", {
+    const res = await untrusted.plainPost("/api/v2/clients/en/info.md", crud("DEVUSER1a"), {
       "X-ClientCert-DN": "CN=rasenmaeher",
     });
     assert.equal(res.status, 403);
@@ -146,7 +71,7 @@ synapseTest(
       SYNAPSE_REGISTRATION_SECRET: hs.secret,
       SERVER_DOMAIN: hs.serverName,
       SYNAPSE_BOT_USERNAME: uniqueName("svcbot"),
-      KRAFTWERK_MANIFEST: await writeManifest(uniqueName("svc"), hs.serverName),
+      KRAFTWERK_MANIFEST: await manifest(uniqueName("svc"), hs.serverName),
     });
     try {
       let status: { bootstrap: { phase: string; rooms: Record<string, string> | null } } | null =
@@ -181,7 +106,7 @@ synapseTest("/metrics parses as Prometheus text and moves when work happens", as
     SYNAPSE_REGISTRATION_SECRET: hs.secret,
     SERVER_DOMAIN: hs.serverName,
     SYNAPSE_BOT_USERNAME: uniqueName("metricsbot"),
-    KRAFTWERK_MANIFEST: await writeManifest(uniqueName("met"), hs.serverName),
+    KRAFTWERK_MANIFEST: await manifest(uniqueName("met"), hs.serverName),
   });
   try {
     const scrape = async () => parsePrometheus((await s.plainGet("/metrics")).text);

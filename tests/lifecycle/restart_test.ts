@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { writeDevPki } from "../../tools/dev/pki.ts";
-import { freePort, startMain } from "../support/process.ts";
+import { startServiceProcess, writeManifest } from "../support/service.ts";
 import { crud } from "../support/app.ts";
 import { synapseTest, testAdmin, type TestHomeserver, uniqueName } from "../support/synapse.ts";
 import { startFaultProxy } from "../support/proxy.ts";
@@ -8,57 +7,28 @@ import { randomPassword, registerWithSharedSecret } from "../../src/synapse/regi
 import { joinedRooms } from "../../src/synapse/membership.ts";
 import { z } from "zod";
 
+/** The service against `synapseUrl`, keeping its state (KV, PKI, manifest) in `dir`. */
 async function service(hs: TestHomeserver, synapseUrl: string, dir: string, bot: string) {
-  const pki = await writeDevPki(`${dir}/pki`);
   const manifest = `${dir}/kraftwerk-init.json`;
   if (!(await Deno.stat(manifest).catch(() => null))) {
-    await Deno.writeTextFile(
-      manifest,
-      JSON.stringify({
-        deployment: uniqueName("kill"),
-        rasenmaeher: { certcn: "rasenmaeher" },
-        product: { dns: `matrix.${hs.serverName}` },
-      }),
-    );
+    await writeManifest(manifest, uniqueName("kill"), hs.serverName);
   }
-  const httpPort = freePort();
-  const mtlsPort = freePort();
-  const main = await startMain({
-    SYNAPSE_URL: synapseUrl,
-    SYNAPSE_REGISTRATION_SECRET: hs.secret,
-    SERVER_DOMAIN: hs.serverName,
-    SYNAPSE_BOT_USERNAME: bot,
-    KRAFTWERK_MANIFEST: manifest,
-    PERSISTENT_DATA_PATH: `${dir}/data`,
-    MTLS_SERVER_CERT_PATH: pki.serverCert,
-    MTLS_SERVER_KEY_PATH: pki.serverKey,
-    LOCAL_CA_CERTS_PATH: pki.caDir,
-    MTLS_PORT: String(mtlsPort),
-    HTTP_PORT: String(httpPort),
-    BIND_HOST: "127.0.0.1",
-  }, async () => {
-    const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/status`);
-    return (await res.json()).bootstrap.phase === "ready";
+  const svc = await startServiceProcess({
+    dir,
+    until: "ready",
+    env: {
+      SYNAPSE_URL: synapseUrl,
+      SYNAPSE_REGISTRATION_SECRET: hs.secret,
+      SERVER_DOMAIN: hs.serverName,
+      SYNAPSE_BOT_USERNAME: bot,
+      KRAFTWERK_MANIFEST: manifest,
+    },
   });
   const asRm = async (path: string, body: unknown) => {
-    const client = Deno.createHttpClient({
-      caCerts: [await Deno.readTextFile(pki.caChain)],
-      cert: await Deno.readTextFile(pki.rmCert),
-      key: await Deno.readTextFile(pki.rmKey),
-    });
-    try {
-      const res = await fetch(`https://localhost:${mtlsPort}${path}`, {
-        client,
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      return { status: res.status, body: await res.json() };
-    } finally {
-      client.close();
-    }
+    const res = await svc.call("rm", path, body);
+    return { status: res.status, body: JSON.parse(res.text) };
   };
-  return { ...main, asRm };
+  return { ...svc, asRm };
 }
 
 synapseTest(
