@@ -5,13 +5,22 @@
 import assert from "node:assert/strict";
 import { startServiceProcess, writeManifest } from "./support/service.ts";
 import { crud } from "./support/app.ts";
-import { synapseTest, uniqueName } from "./support/synapse.ts";
+import { synapseTest, type TestHomeserver, uniqueName } from "./support/synapse.ts";
 import { parsePrometheus } from "./support/prometheus.ts";
 
 const manifest = async (deployment: string, serverName: string) =>
   writeManifest(await Deno.makeTempFile({ suffix: ".json" }), deployment, serverName);
 
 const startService = (env: Record<string, string> = {}) => startServiceProcess({ env });
+
+/** Variables for a service on the test Synapse, with a deployment and bot of its own. */
+const onSynapse = async (hs: TestHomeserver, tag: string) => ({
+  SYNAPSE_URL: hs.url,
+  SYNAPSE_REGISTRATION_SECRET: hs.secret,
+  SERVER_DOMAIN: hs.serverName,
+  SYNAPSE_BOT_USERNAME: uniqueName(`${tag}bot`),
+  KRAFTWERK_MANIFEST: await manifest(uniqueName(tag), hs.serverName),
+});
 
 Deno.test("the service answers RM over mTLS and refuses a person on RM-only routes", async () => {
   const s = await startService();
@@ -66,13 +75,7 @@ Deno.test("the plain listener honours the proxy header only from a trusted addre
 synapseTest(
   "the service bootstraps against the real Synapse and reports it in health and status",
   async (hs) => {
-    const s = await startService({
-      SYNAPSE_URL: hs.url,
-      SYNAPSE_REGISTRATION_SECRET: hs.secret,
-      SERVER_DOMAIN: hs.serverName,
-      SYNAPSE_BOT_USERNAME: uniqueName("svcbot"),
-      KRAFTWERK_MANIFEST: await manifest(uniqueName("svc"), hs.serverName),
-    });
+    const s = await startService(await onSynapse(hs, "svc"));
     try {
       let status: { bootstrap: { phase: string; rooms: Record<string, string> | null } } | null =
         null;
@@ -101,13 +104,7 @@ synapseTest(
 );
 
 synapseTest("/metrics parses as Prometheus text and moves when work happens", async (hs) => {
-  const s = await startService({
-    SYNAPSE_URL: hs.url,
-    SYNAPSE_REGISTRATION_SECRET: hs.secret,
-    SERVER_DOMAIN: hs.serverName,
-    SYNAPSE_BOT_USERNAME: uniqueName("metricsbot"),
-    KRAFTWERK_MANIFEST: await manifest(uniqueName("met"), hs.serverName),
-  });
+  const s = await startService(await onSynapse(hs, "met"));
   try {
     const scrape = async () => parsePrometheus((await s.plainGet("/metrics")).text);
     const deadline = Date.now() + 60_000;

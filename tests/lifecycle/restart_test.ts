@@ -7,6 +7,23 @@ import { randomPassword, registerWithSharedSecret } from "../../src/synapse/regi
 import { joinedRooms } from "../../src/synapse/membership.ts";
 import { z } from "zod";
 
+/** The rooms `userId` is in once there are `count` of them, or when `ms` have passed. */
+async function joinedWithin(
+  hs: TestHomeserver,
+  token: string,
+  userId: string,
+  count: number,
+  ms: number,
+) {
+  let rooms: string[] = [];
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline && rooms.length < count) {
+    rooms = await joinedRooms(hs.http, token, userId);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return rooms;
+}
+
 /** The service against `synapseUrl`, keeping its state (KV, PKI, manifest) in `dir`. */
 async function service(hs: TestHomeserver, synapseUrl: string, dir: string, bot: string) {
   const manifest = `${dir}/kraftwerk-init.json`;
@@ -58,12 +75,7 @@ synapseTest(
       const second = await service(hs, proxy.url, dir, bot);
       try {
         const admin = await testAdmin(hs);
-        let rooms: string[] = [];
-        const deadline = Date.now() + 60_000;
-        while (Date.now() < deadline && rooms.length < 4) {
-          rooms = await joinedRooms(hs.http, admin, userId);
-          await new Promise((r) => setTimeout(r, 200));
-        }
+        const rooms = await joinedWithin(hs, admin, userId, 4, 60_000);
         assert.equal(rooms.length, 4, "the created callback was lost across kill -9");
       } finally {
         await second.stop();
@@ -105,12 +117,7 @@ synapseTest(
         });
         const answer = await svc.asRm("/api/v1/users/created", crud(callsign));
         assert.equal(answer.body.success, true);
-        let rooms: string[] = [];
-        const deadline = Date.now() + 60_000;
-        while (Date.now() < deadline && rooms.length < 4) {
-          rooms = await joinedRooms(hs.http, admin, userId);
-          await new Promise((r) => setTimeout(r, 200));
-        }
+        const rooms = await joinedWithin(hs, admin, userId, 4, 60_000);
         assert.equal(rooms.length, 4);
       } finally {
         const out = await svc.stop();
