@@ -124,3 +124,53 @@ Deno.test("the healthcheck command passes against a running service and fails on
   ]);
   assert.equal(down.code, 1);
 });
+
+Deno.test("parseArgs() reads status and reconcile with the shared options", () => {
+  assert.deepEqual(parseArgs(["status", "--port", "9000"]), {
+    ok: true,
+    command: { name: "status", host: "localhost", port: 9000, timeoutMs: 2000 },
+  });
+  const r = parseArgs(["reconcile", "--dry-run"]);
+  assert.ok(r.ok && r.command.name === "reconcile" && r.command.dryRun && r.command.port === 8012);
+});
+
+Deno.test("runStatus() prints the phase and pending work, exit 1 while not ready", async () => {
+  const { runStatus } = await import("../../src/cli/remote.ts");
+  const bodies = [
+    { phase: "ready", pending: 0 },
+    { phase: "waiting_for_synapse", pending: 2 },
+  ];
+  let next = 0;
+  const server = await startPlainListener({
+    hostname: "127.0.0.1",
+    port: 0,
+    log: createMemoryLogger(),
+    fetch: () => {
+      const b = bodies[next++]!;
+      return Response.json({
+        bootstrap: {
+          phase: b.phase,
+          since: "2026-01-01T00:00:00Z",
+          attempt: 1,
+          last_error: b.phase === "ready" ? null : "Synapse unreachable",
+          bot_user_id: "@bot:x",
+          rooms: { space: "!s:x" },
+        },
+        lifecycle: { pending: b.pending, oldest_pending_age_seconds: null, users: [] },
+      });
+    },
+  });
+  try {
+    const remote = { host: "127.0.0.1", port: server.port, timeoutMs: 2000 };
+    const ready = await runStatus(remote);
+    assert.equal(ready.code, 0);
+    assert.match(ready.message, /^bootstrap: ready/);
+    assert.match(ready.message, /space +!s:x/);
+    const waiting = await runStatus(remote);
+    assert.equal(waiting.code, 1);
+    assert.match(waiting.message, /last error: Synapse unreachable/);
+    assert.match(waiting.message, /pending: 2/);
+  } finally {
+    await server.close();
+  }
+});

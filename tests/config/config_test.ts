@@ -137,3 +137,31 @@ Deno.test("parseConfig() maps the ecosystem's log level names", async () => {
   assert.equal((await testConfig({ LOG_LEVEL: "warning" })).log.level, "warn");
   assert.equal((await testConfig({ LOG_LEVEL: "DEBUG" })).log.level, "debug");
 });
+
+Deno.test("parseConfig() reads reconciliation and health settings, RM's base from the manifest", async () => {
+  const c = await testConfig();
+  assert.deepEqual(c.reconcile, {
+    rmBaseUri: "https://mtls.golden-monkey.dev.example.fi/",
+    intervalMs: 600_000,
+    dryRun: false,
+  });
+  assert.equal(c.unhealthyAfterMs, 300_000);
+  const custom = await testConfig({
+    RECONCILE_INTERVAL_S: "0",
+    RECONCILE_DRY_RUN: "true",
+    HEALTH_UNHEALTHY_AFTER_S: "60",
+  });
+  assert.equal(custom.reconcile.intervalMs, 0);
+  assert.equal(custom.reconcile.dryRun, true);
+  assert.equal(custom.unhealthyAfterMs, 60_000);
+  const noRm = await parseConfig(
+    { SYNAPSE_REGISTRATION_SECRET: "s" },
+    files({
+      "/pvarki/kraftwerk-init.json": JSON.stringify({
+        ...TEST_MANIFEST,
+        rasenmaeher: { certcn: "rasenmaeher" },
+      }),
+    }),
+  );
+  assert.equal(noRm.ok && noRm.config.reconcile.rmBaseUri, null);
+});
