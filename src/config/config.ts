@@ -181,7 +181,7 @@ export async function parseConfig(
       botUsername: e.SYNAPSE_BOT_USERNAME,
       // The Python original kept it here (its PERSISTENT_DATA_PATH is /data/persistent).
       legacyTokenFile: e.SYNAPSE_TOKEN_FILE ?? `${e.PERSISTENT_DATA_PATH}/synapse_admin_token`,
-      publicUrl: (e.SYNAPSE_PUBLIC_URL ?? `https://${manifest.value.product.dns}/`)
+      publicUrl: (e.SYNAPSE_PUBLIC_URL ?? _defaultPublicUrl(manifest.value, serverName))
         .replace(/\/*$/, "/"),
     },
     serverName,
@@ -217,6 +217,17 @@ export async function parseConfig(
     unhealthyAfterMs: e.HEALTH_UNHEALTHY_AFTER_S * 1000,
   };
   return { ok: true, config, warnings };
+}
+
+/**
+ * Where people reach Synapse in the ecosystem: `https://synapse.<domain>`, served by RM's own
+ * nginx, so on RM's port (docker-synapse-server's entrypoint builds the same URL from
+ * NGINX_HTTPS_PORT; RM's `init.base_uri` carries that port when it is not 443).
+ */
+function _defaultPublicUrl(manifest: Manifest, serverName: string): string {
+  const base = manifest.rasenmaeher.init?.base_uri;
+  const port = base === undefined ? "" : new URL(base).port;
+  return `https://synapse.${serverName}${port === "" ? "" : `:${port}`}/`;
 }
 
 async function _loadManifest(

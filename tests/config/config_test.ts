@@ -165,3 +165,18 @@ Deno.test("parseConfig() reads reconciliation and health settings, RM's base fro
   );
   assert.equal(noRm.ok && noRm.config.reconcile.rmBaseUri, null);
 });
+
+Deno.test("parseConfig() defaults the public homeserver URL to synapse.<domain> on RM's port", async () => {
+  assert.equal(
+    (await testConfig()).synapse.publicUrl,
+    "https://synapse.golden-monkey.dev.example.fi/",
+  );
+  const dev = await parseConfig({ SYNAPSE_REGISTRATION_SECRET: "s" }, files({}));
+  // The ecosystem's local deployment: the URL in the Python original's README.
+  assert.equal(
+    dev.ok && dev.config.synapse.publicUrl,
+    "https://synapse.localmaeher.dev.pvarki.fi:4439/",
+  );
+  const set = await testConfig({ SYNAPSE_PUBLIC_URL: "https://chat.example.org" });
+  assert.equal(set.synapse.publicUrl, "https://chat.example.org/");
+});

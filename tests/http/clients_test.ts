@@ -35,7 +35,7 @@ Deno.test("POST /api/v2/clients/data gives the UI the homeserver, Matrix ID and 
     "helpdesk",
     "offtopic",
   ]);
-  assert.equal(data.homeserver_url, "https://matrix.golden-monkey.dev.example.fi/");
+  assert.equal(data.homeserver_url, "https://synapse.golden-monkey.dev.example.fi/");
 });
 
 Deno.test("POST /api/v2/admin/clients/data adds the admin room", async () => {

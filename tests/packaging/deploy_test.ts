@@ -19,7 +19,7 @@ Deno.test("the compose block uses only variables the service reads, and the ecos
   assert.ok("SYNAPSE_REGISTRATION_SECRET" in env);
   assert.deepEqual(
     (svc.volumes as string[]).map((v) => v.split(":")[1]).sort(),
-    ["/ca_public", "/data/persistent", "/pvarki"],
+    ["/ca_public", "/data/persistent", "/data/persistent/oidc", "/pvarki"],
   );
   assert.deepEqual(obj(svc.healthcheck).test, [
     "CMD",

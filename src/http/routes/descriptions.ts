@@ -59,7 +59,8 @@ export function registerDescriptionRoutes(app: App, deps: AppDeps): void {
           icon: null,
           description: admin ? t.adminDescription : t.description,
           language: lang,
-          docs: null,
+          // The ecosystem's Matrix guide (the Python original links the same page).
+          docs: `https://docs.pvarki.fi/${lang}/docs/guides/matrix-guide`,
           // Something we really serve: RM's UI fetches this through RM's product proxy and
           // renders the Markdown with the person's own Matrix ID in it.
           component: { type: "markdown" as const, ref: infoMarkdownRef(facts, lang) },
