@@ -24,6 +24,17 @@ async function joinedWithin(
   return rooms;
 }
 
+/** A person who has logged in to Matrix (their account exists), with a fresh callsign. */
+async function loggedInPerson(hs: TestHomeserver, prefix: string) {
+  const callsign = uniqueName(prefix);
+  await registerWithSharedSecret(hs.http, hs.secret, {
+    username: callsign.toLowerCase(),
+    password: randomPassword(),
+    admin: false,
+  });
+  return { callsign, userId: `@${callsign.toLowerCase()}:${hs.serverName}` };
+}
+
 /** The service against `synapseUrl`, keeping its state (KV, PKI, manifest) in `dir`. */
 async function service(hs: TestHomeserver, synapseUrl: string, dir: string, bot: string) {
   const manifest = `${dir}/kraftwerk-init.json`;
@@ -54,14 +65,8 @@ synapseTest(
     const dir = await Deno.makeTempDir({ prefix: "kill9-" });
     const proxy = startFaultProxy(hs.url);
     const bot = uniqueName("killbot");
-    const callsign = uniqueName("KILL");
-    const userId = `@${callsign.toLowerCase()}:${hs.serverName}`;
+    const { callsign, userId } = await loggedInPerson(hs, "KILL");
     try {
-      await registerWithSharedSecret(hs.http, hs.secret, {
-        username: callsign.toLowerCase(),
-        password: randomPassword(),
-        admin: false,
-      });
       const first = await service(hs, proxy.url, dir, bot);
       proxy.down();
       const answer = await first.asRm("/api/v1/users/created", crud(callsign));
@@ -92,14 +97,8 @@ synapseTest(
   async (hs) => {
     const dir = await Deno.makeTempDir({ prefix: "revoked-token-" });
     const bot = uniqueName("tokbot");
-    const callsign = uniqueName("TOK");
-    const userId = `@${callsign.toLowerCase()}:${hs.serverName}`;
+    const { callsign, userId } = await loggedInPerson(hs, "TOK");
     try {
-      await registerWithSharedSecret(hs.http, hs.secret, {
-        username: callsign.toLowerCase(),
-        password: randomPassword(),
-        admin: false,
-      });
       const svc = await service(hs, hs.url, dir, bot);
       try {
         const admin = await testAdmin(hs);
