@@ -10,6 +10,7 @@ import { disableRatelimit } from "../synapse/users.ts";
 import type { Store } from "../store/store.ts";
 import { applyRoomState, ensureRooms } from "./rooms.ts";
 import { obtainBotToken } from "./token.ts";
+import { sleep } from "../util/sleep.ts";
 
 export const BOOTSTRAP_PHASES = [
   "waiting_for_synapse",
@@ -104,7 +105,7 @@ export function createBootstrap(o: BootstrapOptions): Bootstrap {
       } catch (err) {
         _note(`Synapse unreachable: ${(err as Error).message}`);
       }
-      await _sleep(_backoff(i), signal);
+      await sleep(_backoff(i), signal);
     }
   }
 
@@ -121,7 +122,7 @@ export function createBootstrap(o: BootstrapOptions): Bootstrap {
       if (waited === 0) {
         o.log.info("bootstrap lease held by another bootstrap; waiting", { holder });
       }
-      await _sleep(Math.min(1000, leaseMs / 3), signal);
+      await sleep(Math.min(1000, leaseMs / 3), signal);
     }
     const renew = setInterval(() => {
       o.store.acquireLease(LEASE, holder, leaseMs).catch((err) =>
@@ -190,23 +191,10 @@ export function createBootstrap(o: BootstrapOptions): Bootstrap {
           _note((err as Error).message);
           enter("error");
           o.log.error("bootstrap attempt failed; retrying", { attempt: i + 1, error: err });
-          await _sleep(_backoff(i), signal);
+          await sleep(_backoff(i), signal);
         }
       }
       return null;
     },
   };
-}
-
-function _sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

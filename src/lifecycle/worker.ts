@@ -142,6 +142,8 @@ export function createWorker(o: WorkerOptions): Worker {
    * Converging repeats it later as a no-op; a level for someone not yet in Synapse is harmless.
    */
   const primed = new Map<string, number>();
+  // Writes primeLevels handed off; `run` waits for them before it returns.
+  const primedWrites = new Set<Promise<void>>();
   async function primeLevels(
     due: ReadonlyArray<{ userId: string; generation: number }>,
     ready: ReadyView,
@@ -155,7 +157,9 @@ export function createWorker(o: WorkerOptions): Worker {
       if (record === null || record.revoked || !record.everAdmin) continue;
       const level = record.admin ? ADMIN_LEVEL : null;
       for (const key of ["space", "general", "helpdesk", "offtopic"] as const) {
-        writer.set(ready.rooms[key], { userId: p.userId, level }).catch(() => {});
+        const write = writer.set(ready.rooms[key], { userId: p.userId, level }).catch(() => {});
+        primedWrites.add(write);
+        write.finally(() => primedWrites.delete(write));
       }
     }
     if (primed.size > 10_000) primed.clear();
@@ -201,7 +205,7 @@ export function createWorker(o: WorkerOptions): Worker {
         wakeUp = done;
       });
     }
-    await Promise.allSettled([...tasks]);
+    await Promise.allSettled([...tasks, ...primedWrites]);
     for (const [, list] of waiters) for (const w of list) w.resolve(false);
     waiters.clear();
   }

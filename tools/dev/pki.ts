@@ -48,6 +48,11 @@ export interface TestPki {
   readonly chainPem: string;
   /** A leaf signed by the intermediate, as every person and product certificate is. */
   issueLeaf(options: LeafOptions): Promise<Issued>;
+  /**
+   * Signs a PKCS#10 request as RM's CFSSL does: the request's key and CN, client and server auth,
+   * valid from a second ago for `validityMs` (default 42 days). Returns leaf + intermediate PEM.
+   */
+  signCsr(csrPem: string, options?: { validityMs?: number }): Promise<string>;
   /** A CRL as PEM (`X509 CRL`, the label OpenSSL and CFSSL use). */
   issueCrl(options: CrlOptions): Promise<string>;
   /**
@@ -164,6 +169,40 @@ async function _downgradeToV1(cert: x509.X509Certificate, ca: Ca): Promise<strin
   return x509.PemConverter.encode(AsnConvert.serialize(asn), "CERTIFICATE");
 }
 
+async function _signCsr(
+  ca: Ca,
+  csrPem: string,
+  options: { validityMs?: number } = {},
+): Promise<string> {
+  const csr = new x509.Pkcs10CertificateRequest(csrPem);
+  if (!await csr.verify()) throw new Error("the CSR's signature does not verify");
+  // X.509 times have whole seconds: start at the last full second, so `notBefore` is the past.
+  const notBefore = new Date(Math.floor(Date.now() / 1000) * 1000 - 1000);
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: randomSerialHex(),
+    subject: csr.subjectName,
+    issuer: ca.cert.subjectName,
+    notBefore,
+    notAfter: new Date(notBefore.getTime() + (options.validityMs ?? 42 * DAY)),
+    publicKey: csr.publicKey,
+    signingKey: ca.keys.privateKey,
+    signingAlgorithm: SIGN_ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
+      new x509.ExtendedKeyUsageExtension([
+        x509.ExtendedKeyUsage.serverAuth,
+        x509.ExtendedKeyUsage.clientAuth,
+      ]),
+      await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey),
+    ],
+  });
+  return `${cert.toString("pem")}\n${ca.cert.toString("pem")}\n`;
+}
+
 async function _issueCrl(ca: Ca, options: CrlOptions): Promise<string> {
   const crl = await x509.X509CrlGenerator.create({
     issuer: ca.cert.subjectName,
@@ -191,6 +230,7 @@ export async function createTestPki(name = "matrixrmapi test"): Promise<TestPki>
     intermediatePem,
     chainPem: `${intermediatePem}\n${rootPem}\n`,
     issueLeaf: (options) => _issueLeaf(intermediate, options),
+    signCsr: (csrPem, options) => _signCsr(intermediate, csrPem, options),
     issueCrl: (options) => _issueCrl(options.issuer === "root" ? root : intermediate, options),
     async foreignClient(cn, options = {}) {
       const foreignRoot = await _createCa(
