@@ -9,8 +9,16 @@ import {
   type Config,
   loadConfigFromProcess,
   parseConfig,
+  readCsrJwt,
   readTextOrNull,
 } from "./src/config/config.ts";
+import {
+  CERTIFICATE_PHASES,
+  type CertificateManager,
+  createCertificateManager,
+} from "./src/certificate/manager.ts";
+import { createRmProductApi } from "./src/rm/product_api.ts";
+import { certificateStatusJson } from "./src/http/routes/status.ts";
 import { createApp } from "./src/http/app.ts";
 import { openApiDocument } from "./src/http/routes/docs.ts";
 import { createUnavailableLifecycle, type Lifecycle } from "./src/lifecycle/lifecycle.ts";
@@ -118,6 +126,7 @@ async function serve(): Promise<number> {
 
   // Listen for signals first, so a stop request during start-up still shuts down cleanly.
   const stopped = Promise.withResolvers<void>();
+  let exitCode = 0;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => stopped.resolve());
   }
@@ -127,6 +136,19 @@ async function serve(): Promise<number> {
   const closers: Array<() => Promise<void> | void> = [() => kv.close()];
   const store = createStore(kv);
   const metrics = createRegistry(METRICS);
+  const caPems = () => loadCaCertificates(config.mtls.caPath, config.mtls.caGlob);
+  const certificate = createCertificateManager({
+    paths: { certPath: config.clientCertPath, keyPath: config.clientKeyPath },
+    cn: config.manifest.product.dns,
+    csrJwt: () => readCsrJwt(config.manifestPath),
+    rm: createRmProductApi({
+      initBaseUri: config.manifest.rasenmaeher.init?.base_uri ?? null,
+      mtlsBaseUri: config.manifest.rasenmaeher.mtls?.base_uri ?? null,
+      caPems,
+    }),
+    caPems,
+    log: log.child({ component: "certificate" }),
+  });
   const synapse = createSynapseHttp({
     baseUrl: config.synapse.url,
     onResponse: (endpoint, status, ms) => {
@@ -179,8 +201,19 @@ async function serve(): Promise<number> {
     for (const p of BOOTSTRAP_PHASES) {
       metrics.set("matrixrmapi_bootstrap_phase", p === phase ? 1 : 0, { phase: p });
     }
+    const cert = certificate.status();
+    for (const p of CERTIFICATE_PHASES) {
+      metrics.set("matrixrmapi_certificate_phase", p === cert.phase ? 1 : 0, { phase: p });
+    }
+    metrics.set("matrixrmapi_certificate_failures", cert.attempt);
+    if (cert.certificate !== null) {
+      const days = (cert.certificate.notAfter.getTime() - Date.now()) / 86_400_000;
+      metrics.set("matrixrmapi_certificate_expiry_days", days);
+    }
   });
   const reconciler = _reconciler(config, {
+    certificate,
+    caPems,
     wishes,
     lifecycle,
     levels,
@@ -193,12 +226,23 @@ async function serve(): Promise<number> {
     const app = createApp({
       config,
       lifecycle,
-      health: () =>
-        summariseHealth(bootstrap.status(), startedAt, new Date(), config.unhealthyAfterMs),
+      health: () => {
+        const h = summariseHealth(
+          bootstrap.status(),
+          startedAt,
+          new Date(),
+          config.unhealthyAfterMs,
+        );
+        return {
+          healthy: h.healthy,
+          extra: `${h.extra}; certificate ${certificate.status().phase}`,
+        };
+      },
       status: async () => {
         const pending = await worker.pending();
         return {
           bootstrap: statusJson(bootstrap.status()) as StatusResponse["bootstrap"],
+          certificate: certificateStatusJson(certificate.status(), new Date()),
           lifecycle: {
             pending: pending.count,
             oldest_pending_age_seconds: pending.oldestAgeSeconds,
@@ -214,11 +258,40 @@ async function serve(): Promise<number> {
       log,
     });
     const fetch = app.fetch.bind(app);
-    if (config.mtls.enabled) {
-      const mtls = await _startMtls(config, fetch, log);
+    const stopBootstrap = new AbortController();
+    // The product certificate is enrolled and renewed in the background, like the bootstrap.
+    const certifying = certificate.run(stopBootstrap.signal);
+    closers.unshift(() => {
+      stopBootstrap.abort();
+      return certifying;
+    });
+    const managed = config.mtls.serverCertPath === config.clientCertPath &&
+      config.mtls.serverKeyPath === config.clientKeyPath;
+    if (!config.mtls.enabled) {
+      log.warn("mTLS listener disabled (MTLS_ENABLED=false)");
+    } else if (!managed) {
+      const mtls = await _startMtls(config, fetch, log, null);
       closers.unshift(mtls.close);
     } else {
-      log.warn("mTLS listener disabled (MTLS_ENABLED=false)");
+      // The listener presents the product certificate: it starts once there is one and
+      // takes every renewed pair without a restart.
+      const starting = _startMtlsWhenCertified(
+        config,
+        fetch,
+        log,
+        certificate,
+        stopBootstrap.signal,
+      )
+        .catch((err) => {
+          log.error("the mTLS listener could not start; stopping", { error: err });
+          exitCode = 1;
+          stopped.resolve();
+          return null;
+        });
+      closers.unshift(async () => {
+        stopBootstrap.abort();
+        await (await starting)?.close();
+      });
     }
     // The plain listener (and with it the healthcheck) comes up last: once it answers, both do.
     const plain = await startPlainListener({
@@ -229,7 +302,6 @@ async function serve(): Promise<number> {
     });
     closers.unshift(() => plain.close());
     // The bootstrap runs in the background: the API answers from the first moment.
-    const stopBootstrap = new AbortController();
     // Bootstrap, and bootstrap again whenever Synapse rejects the bot's token later on.
     const running = (async () => {
       while (!stopBootstrap.signal.aborted) {
@@ -262,13 +334,26 @@ async function serve(): Promise<number> {
   await stopped.promise;
   log.info("stopping");
   await _closeAll(closers, log);
-  return 0;
+  return exitCode;
+}
+
+async function _startMtlsWhenCertified(
+  config: Config,
+  fetch: Parameters<typeof startMtlsListener>[0]["fetch"],
+  log: Logger,
+  certificate: CertificateManager,
+  signal: AbortSignal,
+): Promise<{ close: () => Promise<void> } | null> {
+  const identity = await certificate.whenReady(signal);
+  if (identity === null) return null;
+  return await _startMtls(config, fetch, log, { certificate, pair: identity });
 }
 
 async function _startMtls(
   config: Config,
   fetch: Parameters<typeof startMtlsListener>[0]["fetch"],
   log: Logger,
+  managed: { certificate: CertificateManager; pair: { certPem: string; keyPem: string } } | null,
 ): Promise<{ close: () => Promise<void> }> {
   const caPems = await loadCaCertificates(config.mtls.caPath, config.mtls.caGlob);
   const crl = await createCrlGuard({ path: config.mtls.crlPath, caPems, log });
@@ -276,14 +361,18 @@ async function _startMtls(
     fetch,
     hostname: config.bindHost,
     port: config.mtls.port,
-    serverCertPem: await Deno.readTextFile(config.mtls.serverCertPath),
-    serverKeyPem: await Deno.readTextFile(config.mtls.serverKeyPath),
+    serverCertPem: managed?.pair.certPem ?? await Deno.readTextFile(config.mtls.serverCertPath),
+    serverKeyPem: managed?.pair.keyPem ?? await Deno.readTextFile(config.mtls.serverKeyPath),
     caPems,
     crl,
     log,
   });
+  const unsubscribe = managed?.certificate.onChange((pair) =>
+    listener.setCertificate(pair.certPem, pair.keyPem)
+  );
   return {
     close: async () => {
+      unsubscribe?.();
       await listener.close();
       await crl.close();
     },
@@ -304,6 +393,8 @@ function _counted(inner: Lifecycle, metrics: Registry): Lifecycle {
 function _reconciler(
   config: Config,
   deps: {
+    certificate: CertificateManager;
+    caPems: () => Promise<string[]>;
     wishes: WishStore;
     lifecycle: Lifecycle;
     levels: PowerLevelWriter;
@@ -319,16 +410,22 @@ function _reconciler(
     return null;
   }
   return createReconciler({
-    fetchPeople: async () =>
-      fetchPeople({
+    fetchPeople: async () => {
+      // The current pair, renewed or not: no restart needed after a renewal.
+      const pair = deps.certificate.current();
+      if (pair === null) {
+        return {
+          ok: false as const,
+          error: `no product certificate yet (${deps.certificate.status().phase})`,
+        };
+      }
+      return await fetchPeople({
         baseUri: base,
-        certPem: await Deno.readTextFile(config.clientCertPath),
-        keyPem: await Deno.readTextFile(config.clientKeyPath),
-        caPems: await loadCaCertificates(config.mtls.caPath, config.mtls.caGlob),
-      }).catch((err) => ({
-        ok: false as const,
-        error: `cannot read the client certificate: ${err}`,
-      })),
+        certPem: pair.certPem,
+        keyPem: pair.keyPem,
+        caPems: await deps.caPems(),
+      }).catch((err) => ({ ok: false as const, error: `cannot call RM: ${err}` }));
+    },
     wishes: deps.wishes,
     lifecycle: deps.lifecycle,
     serverName: config.serverName,

@@ -111,8 +111,14 @@ const EnvSchema = z.object({
   MTLS_HEADER_NAME: z.string().regex(/^[A-Za-z0-9-]+$/, { message: "must be a header name" })
     .default("X-ClientCert-DN"),
   MTLS_TRUSTED_PROXIES: z.string().default(""),
-  LOG_LEVEL: z.string().default("INFO").transform((v) => v.toUpperCase()).pipe(
-    z.enum(["DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL"]),
+  // Names, or Python's numeric levels as environments written for the Python image have them.
+  LOG_LEVEL: z.string().default("INFO").transform((v) => v.trim().toUpperCase()).pipe(
+    z.enum(
+      ["DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL", "10", "20", "30", "40", "50"],
+      {
+        error: "must be DEBUG, INFO, WARNING, ERROR, CRITICAL or 10, 20, 30, 40, 50",
+      },
+    ),
   ),
   LOG_CONSOLE_FORMATTER: z.enum(["ecs", "local"]).default("ecs"),
   RECONCILE_INTERVAL_S: z.coerce.number().int().min(0).max(86_400).default(600),
@@ -130,6 +136,11 @@ const LEVELS: Record<string, LogLevel> = {
   WARN: "warn",
   ERROR: "error",
   CRITICAL: "error",
+  "10": "debug",
+  "20": "info",
+  "30": "warn",
+  "40": "error",
+  "50": "error",
 };
 
 /** Parses environment and manifest into a Config; never throws for bad input. */
@@ -275,6 +286,23 @@ export function loadConfigFromProcess(): Promise<ConfigResult> {
   // Only the variables we know: reading the whole environment would need (and grant) more.
   const env = Object.fromEntries(ENV_NAMES.map((name) => [name, Deno.env.get(name)]));
   return parseConfig(env, readTextOrNull);
+}
+
+/**
+ * The manifest's `rasenmaeher.init.csr_jwt`, read from the file again (an operator may replace
+ * a spent or expired token without a restart); `null` when there is none.
+ */
+export async function readCsrJwt(manifestPath: string): Promise<string | null> {
+  const text = await readTextOrNull(manifestPath);
+  if (text === null) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const parsed = ManifestSchema.safeParse(json);
+  return parsed.success ? parsed.data.rasenmaeher.init?.csr_jwt ?? null : null;
 }
 
 /** A file's text, or `null` when it does not exist (other errors propagate). */

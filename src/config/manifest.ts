@@ -14,7 +14,8 @@ export const ManifestSchema = z.object({
     message: "must be lower-case letters, digits, '-' or '_' (it prefixes room aliases)",
   }),
   rasenmaeher: z.object({
-    init: z.object({ base_uri: httpsUrl }).loose().optional(),
+    // csr_jwt: the one-time token for the product certificate (never logged or shown).
+    init: z.object({ base_uri: httpsUrl, csr_jwt: z.string().optional() }).loose().optional(),
     mtls: z.object({ base_uri: httpsUrl }).loose().optional(),
     certcn: z.string().min(1),
   }).loose(),

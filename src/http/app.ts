@@ -10,6 +10,7 @@ import type { Logger } from "../log/logger.ts";
 import { ApiError, createErrorHandler } from "./errors.ts";
 import { type IdentityEnv, identityMiddleware } from "./identity.ts";
 import { requestLogMiddleware } from "./request_log.ts";
+import { BROWSER_ROUTES, rmCors, rmOrigin } from "./cors.ts";
 import { registerUserRoutes } from "./routes/users.ts";
 import { type HealthReport, registerHealthRoutes } from "./routes/health.ts";
 import { registerDescriptionRoutes } from "./routes/descriptions.ts";
@@ -58,6 +59,9 @@ export function createApp(deps: AppDeps): App {
     throw new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`);
   });
   app.use(requestLogMiddleware(deps.log));
+  // Before identity: a browser's preflight carries no credentials.
+  const corsForRm = rmCors(rmOrigin(deps.config.manifest.rasenmaeher.init?.base_uri));
+  for (const path of BROWSER_ROUTES) app.use(path, corsForRm);
   app.use(identityMiddleware(deps.config.proxy, deps.log));
   app.use(bodyLimit({
     maxSize: MAX_BODY_BYTES,

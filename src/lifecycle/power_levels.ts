@@ -66,6 +66,9 @@ export function createPowerLevelWriter(
         } catch (err) {
           for (const w of batch) w.reject(err);
         }
+        // Linger again only for changes that arrived during the write; otherwise stop now, so
+        // no timer outlives the last caller's promise.
+        if ((queues.get(roomId)?.length ?? 0) === 0) return;
       }
     } finally {
       running.delete(roomId);

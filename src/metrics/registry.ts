@@ -133,4 +133,19 @@ export const METRICS = [
     help: "1 for the current bootstrap phase.",
     type: "gauge",
   },
+  {
+    name: "matrixrmapi_certificate_expiry_days",
+    help: "Days until the product certificate expires (absent while there is none).",
+    type: "gauge",
+  },
+  {
+    name: "matrixrmapi_certificate_phase",
+    help: "1 for the product certificate's current phase.",
+    type: "gauge",
+  },
+  {
+    name: "matrixrmapi_certificate_failures",
+    help: "Consecutive failed enrolment or renewal attempts (0 when the last one worked).",
+    type: "gauge",
+  },
 ] as const;

@@ -147,13 +147,27 @@ interface Admitted {
   readonly remoteAddress: string;
 }
 
+export interface MtlsListener extends RunningListener {
+  /**
+   * Presents a new certificate and key from the next handshake on; connections already open
+   * finish on the old pair.
+   */
+  setCertificate(certPem: string, keyPem: string): void;
+}
+
 /** Starts the listener; resolves once it accepts connections. */
-export function startMtlsListener(options: MtlsListenerOptions): Promise<RunningListener> {
+export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsListener> {
   const { log, crl } = options;
   const cas = options.caPems.map(_trustedCa);
   // Read once per TLS connection: getPeerCertificate() per request halves throughput.
   const admitted = new WeakMap<object, Admitted>();
   const sockets = new Set<Socket>(); // every open connection, so close() can end keep-alives
+  const secureContext = (cert: string, key: string) => ({
+    ca: [...options.caPems],
+    cert,
+    key,
+    minVersion: "TLSv1.2" as const,
+  });
 
   const server = createAdaptorServer({
     overrideGlobalObjects: false, // required while Deno.serve runs in the same process
@@ -161,10 +175,7 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<Running
     serverOptions: {
       requestCert: true,
       rejectUnauthorized: true,
-      ca: [...options.caPems],
-      cert: options.serverCertPem,
-      key: options.serverKeyPem,
-      minVersion: "TLSv1.2",
+      ...secureContext(options.serverCertPem, options.serverKeyPem),
     },
     fetch: function handleMtlsRequest(request: Request, env: HttpBindings | Http2Bindings) {
       const socket = env.incoming.socket; // the TLSSocket vetConnection saw (HTTP/1.1 only)
@@ -240,6 +251,11 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<Running
       log.info("mTLS listener ready", { hostname: options.hostname, port });
       resolve({
         port,
+        setCertificate(certPem, keyPem) {
+          // createServer was https.createServer, so the server is an https.Server.
+          (server as https.Server).setSecureContext(secureContext(certPem, keyPem));
+          log.info("mTLS listener presents a new certificate from the next handshake on");
+        },
         close: () =>
           new Promise<void>((done) => {
             server.close(() => done()); // stops accepting; calls back once sockets are gone

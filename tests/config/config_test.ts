@@ -138,6 +138,19 @@ Deno.test("parseConfig() maps the ecosystem's log level names", async () => {
   assert.equal((await testConfig({ LOG_LEVEL: "DEBUG" })).log.level, "debug");
 });
 
+Deno.test("parseConfig() takes Python's numeric log levels as the Python image's env has them", async () => {
+  assert.equal((await testConfig({ LOG_LEVEL: "10" })).log.level, "debug");
+  assert.equal((await testConfig({ LOG_LEVEL: "20" })).log.level, "info");
+  assert.equal((await testConfig({ LOG_LEVEL: "30" })).log.level, "warn");
+  assert.equal((await testConfig({ LOG_LEVEL: "40" })).log.level, "error");
+  assert.equal((await testConfig({ LOG_LEVEL: "50" })).log.level, "error");
+  const bad = await parseConfig({ SYNAPSE_REGISTRATION_SECRET: "s", LOG_LEVEL: "15" }, files({}));
+  assert.match(
+    !bad.ok ? bad.problems.join("\n") : "",
+    /^LOG_LEVEL: must be DEBUG, .* \(got "15"\)/m,
+  );
+});
+
 Deno.test("parseConfig() reads reconciliation and health settings, RM's base from the manifest", async () => {
   const c = await testConfig();
   assert.deepEqual(c.reconcile, {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mtls, plain, RM, testApp } from "../support/app.ts";
+import { mtls, plain, RM, TEST_CERTIFICATE_STATUS, testApp } from "../support/app.ts";
 import { createApp } from "../../src/http/app.ts";
 import { createUnavailableLifecycle } from "../../src/lifecycle/lifecycle.ts";
 import { createMemoryLogger } from "../../src/log/logger.ts";
@@ -20,6 +20,7 @@ async function appWithReconcile(calls: boolean[]) {
         bot_user_id: "@b:x",
         rooms: null,
       },
+      certificate: TEST_CERTIFICATE_STATUS,
       lifecycle: null,
     }),
     metrics: () => Promise.resolve("matrixrmapi_bootstrap_ready 1\n"),

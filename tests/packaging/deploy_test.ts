@@ -30,6 +30,15 @@ Deno.test("the compose block uses only variables the service reads, and the ecos
   ]);
   assert.equal(env.MTLS_TRUST_PROXY_HEADER, "true");
   assert.match(String(env.MTLS_TRUSTED_PROXIES), /\/32/);
+  // The Python entrypoint's /etc/hosts rewrite, done by compose for a non-root image.
+  assert.deepEqual(
+    (svc.extra_hosts as string[]).map((h) => h.replace(/:\?[^}]*\}/, "}")),
+    [
+      "${SERVER_DOMAIN}:host-gateway",
+      "mtls.${SERVER_DOMAIN}:host-gateway",
+      "kc.${SERVER_DOMAIN}:host-gateway",
+    ],
+  );
   const direct = obj(
     parse(
       await Deno.readTextFile(`${root}deploy/compose/docker-compose.matrixrmapi-direct-mtls.yml`),

@@ -65,6 +65,7 @@ async function startFixture(options: FixtureOptions = {}) {
     log,
     publishCrl,
     refreshCrl: () => crl.refresh(),
+    setCertificate: (certPem: string, keyPem: string) => listener.setCertificate(certPem, keyPem),
     client,
     /** GET /whoami on a fresh client: the transport the app saw. */
     async call(who: Issued | null): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -294,3 +295,61 @@ Deno.test("mTLS listener close() ends open connections instead of waiting for th
     http.close();
   }
 });
+
+/** A raw TLS connection presenting `who`, once its handshake is done. */
+function _connect(f: Fixture, who: Issued): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({
+      host: "127.0.0.1",
+      port: f.port,
+      servername: "localhost",
+      ca: f.pki.chainPem,
+      cert: who.certPem,
+      key: who.keyPem,
+    }, () => resolve(socket));
+    socket.once("error", reject);
+  });
+}
+
+/** Sends one keep-alive GET on `socket` and resolves with the status line. */
+function _get(socket: tls.TLSSocket, path: string): Promise<string> {
+  return new Promise((resolve) => {
+    let received = "";
+    const onData = (chunk: unknown) => {
+      received += String(chunk);
+      if (received.includes("\r\n")) {
+        socket.off("data", onData);
+        resolve(received.slice(0, received.indexOf("\r\n")));
+      }
+    };
+    socket.on("data", onData);
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+  });
+}
+
+withFixture(
+  "a new server certificate is presented from the next handshake; an open connection keeps working",
+  async (f) => {
+    const rm = await f.pki.issueLeaf({ cn: "rasenmaeher", kind: "client" });
+    const before = await _connect(f, rm);
+    const oldSerial = normaliseSerial(before.getPeerCertificate().serialNumber);
+    assert.equal(await _get(before, "/whoami"), "HTTP/1.1 200 OK");
+    const renewed = await f.pki.issueLeaf({
+      cn: "localhost",
+      kind: "server",
+      dnsNames: ["localhost"],
+    });
+    f.setCertificate(renewed.certPem, renewed.keyPem);
+    const after = await _connect(f, rm);
+    try {
+      const newSerial = normaliseSerial(after.getPeerCertificate().serialNumber);
+      assert.equal(newSerial, normaliseSerial(renewed.serialHex));
+      assert.notEqual(newSerial, oldSerial);
+      assert.equal(await _get(after, "/whoami"), "HTTP/1.1 200 OK");
+      assert.equal(await _get(before, "/whoami"), "HTTP/1.1 200 OK", "in flight on the old pair");
+    } finally {
+      before.destroy();
+      after.destroy();
+    }
+  },
+);

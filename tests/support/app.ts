@@ -11,6 +11,17 @@ import { testConfig } from "./config.ts";
 import type { UserCRUDRequest } from "../../src/http/schemas.ts";
 import type { App } from "../../src/http/app.ts";
 import type { Config } from "../../src/config/config.ts";
+import { certificateStatusJson } from "../../src/http/routes/status.ts";
+
+/** A product certificate status for apps whose status is canned. */
+export const TEST_CERTIFICATE_STATUS = certificateStatusJson({
+  phase: "ready",
+  since: new Date(0),
+  attempt: 0,
+  lastError: null,
+  lastErrorAt: null,
+  certificate: null,
+}, new Date(0));
 
 export interface TestApp {
   readonly app: App;
@@ -70,6 +81,7 @@ export async function testApp(
         bot_user_id: "@matrixrmapi-bot:golden-monkey.dev.example.fi",
         rooms: null,
       },
+      certificate: TEST_CERTIFICATE_STATUS,
       lifecycle: null,
     }),
     metrics: () => Promise.resolve("# HELP x y\n"),

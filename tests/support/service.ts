@@ -19,6 +19,7 @@ export interface ServiceProcess {
   readonly dir: string;
   readonly pki: DevPkiPaths;
   readonly httpPort: number;
+  readonly mtlsPort: number;
   /** POST `body` over mTLS as RM or as a person. */
   call(who: "rm" | "user", path: string, body: unknown): Promise<{ status: number; text: string }>;
   plainGet(path: string): Promise<{ status: number; text: string }>;
@@ -83,6 +84,7 @@ export async function startServiceProcess(o: ServiceOptions = {}): Promise<Servi
     dir,
     pki,
     httpPort,
+    mtlsPort,
     async call(who, path, body) {
       const client = Deno.createHttpClient({
         caCerts: [await Deno.readTextFile(pki.caChain)],

@@ -1,6 +1,21 @@
 /** @module `GET /api/v1/status`: the service's own state for operators (no secrets in it). */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App, AppDeps } from "../app.ts";
+import type { CertificateStatus } from "../../certificate/manager.ts";
+
+const CertificateJson = z.object({
+  phase: z.string(),
+  since: z.string(),
+  attempt: z.number().int(),
+  last_error: z.string().nullable(),
+  last_error_at: z.string().nullable(),
+  cn: z.string().nullable(),
+  serial: z.string().nullable(),
+  not_before: z.string().nullable(),
+  not_after: z.string().nullable(),
+  renew_at: z.string().nullable(),
+  days_left: z.number().nullable(),
+}).openapi("ProductCertificateStatus");
 
 export const StatusResponse = z.object({
   bootstrap: z.object({
@@ -12,6 +27,7 @@ export const StatusResponse = z.object({
     bot_user_id: z.string(),
     rooms: z.record(z.string(), z.string()).nullable(),
   }),
+  certificate: CertificateJson,
   lifecycle: z.object({
     pending: z.number().int(),
     oldest_pending_age_seconds: z.number().nullable(),
@@ -41,4 +57,25 @@ export function registerStatusRoutes(app: App, deps: AppDeps): void {
   app.openapi(route, async function status(c) {
     return c.json(StatusResponse.parse(await deps.status()), 200);
   });
+}
+
+/** The product certificate's state as the status endpoint shows it (never a PEM or token). */
+export function certificateStatusJson(
+  s: CertificateStatus,
+  now: Date,
+): z.infer<typeof CertificateJson> {
+  const c = s.certificate;
+  return {
+    phase: s.phase,
+    since: s.since.toISOString(),
+    attempt: s.attempt,
+    last_error: s.lastError,
+    last_error_at: s.lastErrorAt?.toISOString() ?? null,
+    cn: c?.cn ?? null,
+    serial: c?.serial ?? null,
+    not_before: c?.notBefore.toISOString() ?? null,
+    not_after: c?.notAfter.toISOString() ?? null,
+    renew_at: c?.renewAt.toISOString() ?? null,
+    days_left: c === null ? null : Math.round((c.notAfter.getTime() - now.getTime()) / 864e4) / 10,
+  };
 }
