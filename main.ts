@@ -18,7 +18,9 @@ import {
   createCertificateManager,
 } from "./src/certificate/manager.ts";
 import { createRmProductApi } from "./src/rm/product_api.ts";
-import { certificateStatusJson } from "./src/http/routes/status.ts";
+import { createOidcRegistration, OIDC_PHASES } from "./src/keycloak/oidc_client.ts";
+import { createRegistrationApi } from "./src/keycloak/registration_api.ts";
+import { certificateStatusJson, oidcStatusJson } from "./src/http/routes/status.ts";
 import { createApp } from "./src/http/app.ts";
 import { openApiDocument } from "./src/http/routes/docs.ts";
 import { createUnavailableLifecycle, type Lifecycle } from "./src/lifecycle/lifecycle.ts";
@@ -137,17 +139,32 @@ async function serve(): Promise<number> {
   const store = createStore(kv);
   const metrics = createRegistry(METRICS);
   const caPems = () => loadCaCertificates(config.mtls.caPath, config.mtls.caGlob);
+  const rm = createRmProductApi({
+    initBaseUri: config.manifest.rasenmaeher.init?.base_uri ?? null,
+    mtlsBaseUri: config.manifest.rasenmaeher.mtls?.base_uri ?? null,
+    caPems,
+  });
   const certificate = createCertificateManager({
     paths: { certPath: config.clientCertPath, keyPath: config.clientKeyPath },
     cn: config.manifest.product.dns,
     csrJwt: () => readCsrJwt(config.manifestPath),
-    rm: createRmProductApi({
-      initBaseUri: config.manifest.rasenmaeher.init?.base_uri ?? null,
-      mtlsBaseUri: config.manifest.rasenmaeher.mtls?.base_uri ?? null,
-      caPems,
-    }),
+    rm,
     caPems,
     log: log.child({ component: "certificate" }),
+  });
+  // Synapse's login client: independent of Synapse (which waits for the file), after the
+  // certificate only when it must register anew.
+  const oidc = createOidcRegistration({
+    path: config.keycloak.registrationPath,
+    redirectUri: config.keycloak.redirectUri,
+    api: createRegistrationApi({
+      baseUrl: config.keycloak.baseUrl,
+      realm: config.keycloak.realm,
+      caPems,
+    }),
+    certificate,
+    kcToken: (pair) => rm.kcToken(pair),
+    log: log.child({ component: "oidc" }),
   });
   const synapse = createSynapseHttp({
     baseUrl: config.synapse.url,
@@ -160,7 +177,6 @@ async function serve(): Promise<number> {
     http: synapse,
     store,
     registrationSecret: config.synapse.registrationSecret,
-    botUsername: config.synapse.botUsername,
     serverName: config.serverName,
     deployment: config.manifest.deployment,
     legacyTokenFile: config.synapse.legacyTokenFile,
@@ -206,6 +222,10 @@ async function serve(): Promise<number> {
       metrics.set("matrixrmapi_certificate_phase", p === cert.phase ? 1 : 0, { phase: p });
     }
     metrics.set("matrixrmapi_certificate_failures", cert.attempt);
+    const oidcPhase = oidc.status().phase;
+    for (const p of OIDC_PHASES) {
+      metrics.set("matrixrmapi_oidc_client_phase", p === oidcPhase ? 1 : 0, { phase: p });
+    }
     if (cert.certificate !== null) {
       const days = (cert.certificate.notAfter.getTime() - Date.now()) / 86_400_000;
       metrics.set("matrixrmapi_certificate_expiry_days", days);
@@ -235,7 +255,8 @@ async function serve(): Promise<number> {
         );
         return {
           healthy: h.healthy,
-          extra: `${h.extra}; certificate ${certificate.status().phase}`,
+          extra: `${h.extra}; certificate ${certificate.status().phase}; ` +
+            `oidc client ${oidc.status().phase}`,
         };
       },
       status: async () => {
@@ -243,6 +264,7 @@ async function serve(): Promise<number> {
         return {
           bootstrap: statusJson(bootstrap.status()) as StatusResponse["bootstrap"],
           certificate: certificateStatusJson(certificate.status(), new Date()),
+          oidc: oidcStatusJson(oidc.status(), config.keycloak.redirectUri),
           lifecycle: {
             pending: pending.count,
             oldest_pending_age_seconds: pending.oldestAgeSeconds,
@@ -261,9 +283,11 @@ async function serve(): Promise<number> {
     const stopBootstrap = new AbortController();
     // The product certificate is enrolled and renewed in the background, like the bootstrap.
     const certifying = certificate.run(stopBootstrap.signal);
-    closers.unshift(() => {
+    const registering = oidc.run(stopBootstrap.signal);
+    closers.unshift(async () => {
       stopBootstrap.abort();
-      return certifying;
+      await certifying;
+      await registering;
     });
     const managed = config.mtls.serverCertPath === config.clientCertPath &&
       config.mtls.serverKeyPath === config.clientKeyPath;
@@ -429,6 +453,7 @@ function _reconciler(
     wishes: deps.wishes,
     lifecycle: deps.lifecycle,
     serverName: config.serverName,
+    botUsername: config.synapse.botUsername,
     drift: (dryRun) => {
       const ready = deps.ready();
       if (ready === null) return Promise.resolve(0);

@@ -95,7 +95,10 @@ synapseTest(
       ]);
       const health = JSON.parse((await s.plainGet("/api/v1/healthcheck")).text);
       // No csr_jwt and no certificate in this setup: the certificate phase says so.
-      assert.deepEqual(health, { healthy: true, extra: "bootstrap ready; certificate blocked" });
+      assert.deepEqual(health, {
+        healthy: true,
+        extra: "bootstrap ready; certificate blocked; oidc client waiting_for_certificate",
+      });
     } finally {
       const out = await s.stop();
       assert.equal(out.code, 0);

@@ -274,8 +274,7 @@ export function createCertificateManager(o: CertificateManagerOptions): Certific
     if (typeof certPem === "number") return certPem;
     await writePair(o.paths, keyPem, certPem);
     log.info("product certificate enrolled", { cn: o.cn, path: o.paths.certPath });
-    succeeded("ready");
-    return 0; // look again at once: publishes the pair and schedules its renewal
+    return 0; // look again at once: publishes the pair, then reports ready
   }
 
   async function renew(current: ProductIdentity): Promise<number> {
@@ -288,8 +287,7 @@ export function createCertificateManager(o: CertificateManagerOptions): Certific
     if (typeof certPem === "number") return certPem;
     await swapPair(o.paths, keyPem, certPem);
     log.info("product certificate renewed", _factsLog(factsOf(parseBundle(certPem)[0]!)));
-    succeeded("ready");
-    return 0;
+    return 0; // look again at once: publishes the new pair, then reports ready
   }
 
   /** The verified certificate PEM from RM's reply, or how long to wait after a failure. */

@@ -55,6 +55,16 @@ export interface Config {
   };
   /** The healthcheck reports unhealthy once the bootstrap has failed for this long. */
   readonly unhealthyAfterMs: number;
+  /** Synapse's OIDC client in the deployment's Keycloak. */
+  readonly keycloak: {
+    /** Ends with `/`: `https://{KCDOMAIN}:9443/` unless `KEYCLOAK_URL` says otherwise. */
+    readonly baseUrl: string;
+    readonly realm: string;
+    /** The file Synapse reads the client from. */
+    readonly registrationPath: string;
+    /** The only redirect URI the client may have: Synapse's OIDC callback. */
+    readonly redirectUri: string;
+  };
 }
 
 export type ConfigResult =
@@ -124,6 +134,15 @@ const EnvSchema = z.object({
   RECONCILE_INTERVAL_S: z.coerce.number().int().min(0).max(86_400).default(600),
   RECONCILE_DRY_RUN: flag(false),
   HEALTH_UNHEALTHY_AFTER_S: z.coerce.number().int().min(1).max(86_400).default(300),
+  // The ecosystem's names for Keycloak (kc_client_init's container env).
+  KCDOMAIN: optional(
+    z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/i, { message: "must be a host name" }),
+  ),
+  KCREALM: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, {
+    message: "must be a realm name (letters, digits, '.', '_', '-')",
+  }).default("RASENMAEHER"),
+  KEYCLOAK_URL: optional(z.url({ protocol: /^https?$/ })),
+  OIDC_REGISTRATION_PATH: optional(path),
 });
 
 /** Every environment variable the service reads (the permission set allows exactly these). */
@@ -185,6 +204,8 @@ export async function parseConfig(
     serverNameFromProductDns(manifest.value.product.dns);
   const clientCertPath = e.CLIENT_CERT_PATH ?? `${e.PERSISTENT_DATA_PATH}/public/mtlsclient.pem`;
   const clientKeyPath = e.CLIENT_KEY_PATH ?? `${e.PERSISTENT_DATA_PATH}/private/mtlsclient.key`;
+  const publicUrl = (e.SYNAPSE_PUBLIC_URL ?? _defaultPublicUrl(manifest.value, serverName))
+    .replace(/\/*$/, "/");
   const config: Config = {
     synapse: {
       url: e.SYNAPSE_URL.replace(/\/+$/, ""),
@@ -192,8 +213,7 @@ export async function parseConfig(
       botUsername: e.SYNAPSE_BOT_USERNAME,
       // The Python original kept it here (its PERSISTENT_DATA_PATH is /data/persistent).
       legacyTokenFile: e.SYNAPSE_TOKEN_FILE ?? `${e.PERSISTENT_DATA_PATH}/synapse_admin_token`,
-      publicUrl: (e.SYNAPSE_PUBLIC_URL ?? _defaultPublicUrl(manifest.value, serverName))
-        .replace(/\/*$/, "/"),
+      publicUrl,
     },
     serverName,
     manifest: manifest.value,
@@ -226,6 +246,14 @@ export async function parseConfig(
       dryRun: e.RECONCILE_DRY_RUN,
     },
     unhealthyAfterMs: e.HEALTH_UNHEALTHY_AFTER_S * 1000,
+    keycloak: {
+      baseUrl: (e.KEYCLOAK_URL ?? `https://${e.KCDOMAIN ?? `kc.${serverName}`}:9443/`)
+        .replace(/\/*$/, "/"),
+      realm: e.KCREALM,
+      registrationPath: e.OIDC_REGISTRATION_PATH ??
+        `${e.PERSISTENT_DATA_PATH}/oidc/registration.json`,
+      redirectUri: `${publicUrl}_synapse/client/oidc/callback`,
+    },
   };
   return { ok: true, config, warnings };
 }

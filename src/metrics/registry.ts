@@ -144,6 +144,11 @@ export const METRICS = [
     type: "gauge",
   },
   {
+    name: "matrixrmapi_oidc_client_phase",
+    help: "1 for the current phase of Synapse's OIDC client registration in Keycloak.",
+    type: "gauge",
+  },
+  {
     name: "matrixrmapi_certificate_failures",
     help: "Consecutive failed enrolment or renewal attempts (0 when the last one worked).",
     type: "gauge",

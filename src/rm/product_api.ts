@@ -1,7 +1,8 @@
 /**
  * @module Rasenmaeher's product API as a client (ky): `sign_csr` with the manifest's one-time
- * JWT, `renew_csr` over mTLS with the current pair. Replies are parsed with zod; failures come
- * back as results that say whether trying again can help. No token ever reaches a message.
+ * JWT, `renew_csr` and `kctoken` over mTLS with the current pair. Replies are parsed with zod;
+ * failures come back as results that say whether trying again can help. No token ever reaches a
+ * message.
  */
 import ky from "ky";
 import { z } from "zod";
@@ -15,21 +16,30 @@ export interface ClientPair {
 /** What RM's `sign_csr` and `renew_csr` answer (`CertificatesResponse`). */
 const CertificatesReply = z.object({ ca: z.string(), certificate: z.string().min(1) });
 
+/** What RM's `kctoken` answers (`KCClientToken`): a Keycloak initial access token. */
+const KcTokenReply = z.object({ token: z.string().min(1) }).loose();
+
+/** `unreachable`: network, timeout or 5xx (try again); `refused`: RM said no (4xx). */
+export interface RmFailure {
+  readonly ok: false;
+  readonly kind: "unreachable" | "refused" | "bad_reply";
+  readonly status: number;
+  readonly message: string;
+}
+
 export type SignResult =
   | { readonly ok: true; readonly certificatePem: string; readonly caPem: string }
-  /** `unreachable`: network, timeout or 5xx (try again); `refused`: RM said no (4xx). */
-  | {
-    readonly ok: false;
-    readonly kind: "unreachable" | "refused" | "bad_reply";
-    readonly status: number;
-    readonly message: string;
-  };
+  | RmFailure;
+
+export type KcTokenResult = { readonly ok: true; readonly token: string } | RmFailure;
 
 export interface RmProductApi {
   /** `POST {init}api/v1/product/sign_csr` with `Authorization: Bearer <csr_jwt>`. */
   signCsr(csrPem: string, csrJwt: string): Promise<SignResult>;
   /** `POST {mtls}api/v1/product/renew_csr`, authenticated by `pair`. */
   renewCsr(csrPem: string, pair: ClientPair): Promise<SignResult>;
+  /** `POST {mtls}api/v1/product/kctoken` (no body): an initial access token for Keycloak. */
+  kcToken(pair: ClientPair): Promise<KcTokenResult>;
 }
 
 export interface RmProductApiOptions {
@@ -51,12 +61,13 @@ export function unescapePem(text: string): string {
 export function createRmProductApi(o: RmProductApiOptions): RmProductApi {
   const timeout = o.timeoutMs ?? 30_000;
 
-  async function post(
+  async function post<T>(
     base: string | null,
     baseName: string,
     path: string,
-    init: { csrPem: string; bearer?: string; pair?: ClientPair },
-  ): Promise<SignResult> {
+    init: { csrPem?: string; bearer?: string; pair?: ClientPair },
+    schema: z.ZodType<T>,
+  ): Promise<{ readonly ok: true; readonly reply: T } | RmFailure> {
     if (base === null) {
       return {
         ok: false,
@@ -73,7 +84,7 @@ export function createRmProductApi(o: RmProductApiOptions): RmProductApi {
     const where = `POST ${url.pathname} on ${url.host}`;
     try {
       const res = await ky.post(url, {
-        json: { csr: init.csrPem },
+        ...(init.csrPem === undefined ? {} : { json: { csr: init.csrPem } }),
         headers: init.bearer === undefined ? {} : { authorization: `Bearer ${init.bearer}` },
         timeout,
         retry: 0,
@@ -89,7 +100,7 @@ export function createRmProductApi(o: RmProductApiOptions): RmProductApi {
           message: `${where} answered HTTP ${res.status}${_detail(text)}`,
         };
       }
-      const parsed = CertificatesReply.safeParse(_json(text));
+      const parsed = schema.safeParse(_json(text));
       if (!parsed.success) {
         return {
           ok: false,
@@ -100,11 +111,7 @@ export function createRmProductApi(o: RmProductApiOptions): RmProductApi {
           }`,
         };
       }
-      return {
-        ok: true,
-        certificatePem: unescapePem(parsed.data.certificate),
-        caPem: unescapePem(parsed.data.ca),
-      };
+      return { ok: true, reply: parsed.data };
     } catch (err) {
       return {
         ok: false,
@@ -117,11 +124,34 @@ export function createRmProductApi(o: RmProductApiOptions): RmProductApi {
     }
   }
 
+  const certificates = (r: { ok: true; reply: z.infer<typeof CertificatesReply> } | RmFailure) =>
+    r.ok
+      ? {
+        ok: true as const,
+        certificatePem: unescapePem(r.reply.certificate),
+        caPem: unescapePem(r.reply.ca),
+      }
+      : r;
+
   return {
-    signCsr: (csrPem, csrJwt) =>
-      post(o.initBaseUri, "init", "api/v1/product/sign_csr", { csrPem, bearer: csrJwt }),
-    renewCsr: (csrPem, pair) =>
-      post(o.mtlsBaseUri, "mtls", "api/v1/product/renew_csr", { csrPem, pair }),
+    signCsr: async (csrPem, csrJwt) =>
+      certificates(
+        await post(o.initBaseUri, "init", "api/v1/product/sign_csr", {
+          csrPem,
+          bearer: csrJwt,
+        }, CertificatesReply),
+      ),
+    renewCsr: async (csrPem, pair) =>
+      certificates(
+        await post(o.mtlsBaseUri, "mtls", "api/v1/product/renew_csr", {
+          csrPem,
+          pair,
+        }, CertificatesReply),
+      ),
+    kcToken: async (pair) => {
+      const r = await post(o.mtlsBaseUri, "mtls", "api/v1/product/kctoken", { pair }, KcTokenReply);
+      return r.ok ? { ok: true, token: r.reply.token } : r;
+    },
   };
 }
 

@@ -238,21 +238,21 @@ Deno.test("a key written before a crash is reused; a PKCS#1 key from the Python 
 
 Deno.test("renewal at two thirds of a short validity swaps the pair and outlives the first", async () => {
   await using h = await harness();
-  h.rm.validityMs = 6_000;
+  h.rm.validityMs = 15_000; // renewal at 10 s: room for an RSA-4096 key on a loaded machine
   h.jwt = await h.rm.issueCsrJwt();
   const manager = h.start();
   const changes: string[] = [];
   manager.onChange((i) => changes.push(i.facts.serial));
   const first = await waitFor("enrolment", () => manager.current());
   const due = renewAt(first.facts);
-  assert.ok(due.getTime() - first.facts.notBefore.getTime() >= 3_900, "not at once");
+  assert.ok(due.getTime() - first.facts.notBefore.getTime() >= 9_900, "not at once");
   const renewed = await waitFor(
     "renewal",
     () => {
       const now = manager.current();
       return now !== null && now.facts.serial !== first.facts.serial ? now : null;
     },
-    { timeoutMs: 15_000 },
+    { timeoutMs: 30_000 },
   );
   assert.ok(Date.now() >= due.getTime(), "not before two thirds of the validity");
   assert.notEqual(renewed.keyPem, first.keyPem, "a fresh key");
@@ -265,6 +265,7 @@ Deno.test("renewal at two thirds of a short validity swaps the pair and outlives
   await waitFor(
     "past the first certificate's expiry",
     () => Date.now() > first.facts.notAfter.getTime() + 200,
+    { timeoutMs: 30_000 },
   );
   const current = manager.current()!;
   const people = await fetchPeople({
@@ -278,11 +279,11 @@ Deno.test("renewal at two thirds of a short validity swaps the pair and outlives
 
 Deno.test("a refused renewal keeps the old pair and makes the failure visible", async () => {
   await using h = await harness();
-  h.rm.validityMs = 9_000;
+  h.rm.validityMs = 15_000;
   h.jwt = await h.rm.issueCsrJwt();
   const manager = h.start();
   const first = await waitFor("enrolment", () => manager.current());
-  h.rm.signing = "refuse"; // before two thirds (6 s) have passed
+  h.rm.signing = "refuse"; // before two thirds (10 s) have passed
   await waitFor("a refused renewal", () => manager.status().lastError?.includes("HTTP 403"));
   assert.equal(manager.status().phase, "renewing");
   assert.equal(manager.current()!.certPem, first.certPem);

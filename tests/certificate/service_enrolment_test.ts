@@ -5,9 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { createTestPki } from "../../tools/dev/pki.ts";
-import { writeDevPki } from "../../tools/dev/pki.ts";
 import { startFakeRm } from "../support/fake_rm.ts";
-import { startServiceProcess } from "../support/service.ts";
+import { startFirstRunService } from "../support/first_run.ts";
 import { waitFor } from "../support/wait.ts";
 import { normaliseSerial } from "../../src/server/serial.ts";
 import { parseBundle } from "../../src/certificate/verify.ts";
@@ -63,39 +62,13 @@ async function curlAsRm(
 }
 
 Deno.test("a fresh volume enrols, serves mTLS with the new pair, and renews without a restart", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "enrol-" });
   const pki = await createTestPki("matrixrmapi rm");
   await using rm = await startFakeRm(pki);
-  rm.validityMs = 12_000;
-  // The service trusts the dev PKI (RM's client certificate) and RM's CA (its own certificate).
-  const dev = await writeDevPki(`${dir}/pki`);
-  const rmCa = `${dev.caDir}/rm_ca_chain.pem`;
-  await Deno.writeTextFile(rmCa, pki.chainPem);
-  const manifest = `${dir}/kraftwerk-init.json`;
-  await Deno.writeTextFile(
-    manifest,
-    JSON.stringify({
-      deployment: "enrol",
-      rasenmaeher: {
-        init: { base_uri: rm.initBaseUri, csr_jwt: await rm.issueCsrJwt({ sub: DNS }) },
-        mtls: { base_uri: rm.baseUri },
-        certcn: "rasenmaeher",
-      },
-      product: { dns: DNS },
-    }),
-  );
-  const certPath = `${dir}/data/public/mtlsclient.pem`;
-  const keyPath = `${dir}/data/private/mtlsclient.key`;
-  const service = await startServiceProcess({
-    dir,
-    env: {
-      KRAFTWERK_MANIFEST: manifest,
-      // The listener presents the product certificate (the default when these are unset).
-      MTLS_SERVER_CERT_PATH: certPath,
-      MTLS_SERVER_KEY_PATH: keyPath,
-      MTLS_CRL_PATH: "",
-      RECONCILE_INTERVAL_S: "0",
-    },
+  rm.validityMs = 18_000;
+  const { service, dir, manifest, certPath, dev, rmCa } = await startFirstRunService({
+    rm,
+    pki,
+    dns: DNS,
   });
   try {
     const status = async () => JSON.parse((await service.plainGet("/api/v1/status")).text);
@@ -117,7 +90,7 @@ Deno.test("a fresh volume enrols, serves mTLS with the new pair, and renews with
     const renewed = await waitFor("renewal", async () => {
       const s = await status();
       return s.certificate.serial !== first.serial ? s.certificate : null;
-    }, { timeoutMs: 30_000 });
+    }, { timeoutMs: 40_000 });
     assert.ok(Date.parse(renewed.not_before) >= Date.parse(first.renew_at) - 2_000);
     assert.ok(rm.calls.renewCsr >= 1);
     assert.ok(rm.callers.includes(DNS), "renew_csr was called with the product certificate");
@@ -125,13 +98,17 @@ Deno.test("a fresh volume enrols, serves mTLS with the new pair, and renews with
       "the renewed certificate on new connections",
       async () => (await presentedSerial(port, dev.rmCert, dev.rmKey)) !== first.serial,
     );
-    await waitFor("the first certificate's expiry", () => Date.now() > Date.parse(first.not_after));
+    await waitFor(
+      "the first certificate's expiry",
+      () => Date.now() > Date.parse(first.not_after),
+      { timeoutMs: 30_000 },
+    );
     assert.equal(await curlAsRm(port, rmClient, "/api/v1/healthcheck"), "200");
     const health = JSON.parse((await service.plainGet("/api/v1/healthcheck")).text);
     assert.match(health.extra, /certificate (ready|renewing)/);
     const metrics = (await service.plainGet("/metrics")).text;
     const days = Number(/^matrixrmapi_certificate_expiry_days (\S+)$/m.exec(metrics)?.[1]);
-    assert.ok(days > 0 && days < 12 / 86_400, `days to expiry: ${days}`);
+    assert.ok(days > 0 && days < 18 / 86_400, `days to expiry: ${days}`);
   } finally {
     const out = await service.stop();
     const jwt = JSON.parse(await Deno.readTextFile(manifest)).rasenmaeher.init.csr_jwt;

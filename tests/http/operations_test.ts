@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { mtls, plain, RM, TEST_CERTIFICATE_STATUS, testApp } from "../support/app.ts";
+import {
+  mtls,
+  plain,
+  RM,
+  TEST_CERTIFICATE_STATUS,
+  TEST_OIDC_STATUS,
+  testApp,
+} from "../support/app.ts";
 import { createApp } from "../../src/http/app.ts";
 import { createUnavailableLifecycle } from "../../src/lifecycle/lifecycle.ts";
 import { createMemoryLogger } from "../../src/log/logger.ts";
@@ -21,6 +28,7 @@ async function appWithReconcile(calls: boolean[]) {
         rooms: null,
       },
       certificate: TEST_CERTIFICATE_STATUS,
+      oidc: TEST_OIDC_STATUS,
       lifecycle: null,
     }),
     metrics: () => Promise.resolve("matrixrmapi_bootstrap_ready 1\n"),

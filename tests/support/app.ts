@@ -11,7 +11,7 @@ import { testConfig } from "./config.ts";
 import type { UserCRUDRequest } from "../../src/http/schemas.ts";
 import type { App } from "../../src/http/app.ts";
 import type { Config } from "../../src/config/config.ts";
-import { certificateStatusJson } from "../../src/http/routes/status.ts";
+import { certificateStatusJson, oidcStatusJson } from "../../src/http/routes/status.ts";
 
 /** A product certificate status for apps whose status is canned. */
 export const TEST_CERTIFICATE_STATUS = certificateStatusJson({
@@ -22,6 +22,16 @@ export const TEST_CERTIFICATE_STATUS = certificateStatusJson({
   lastErrorAt: null,
   certificate: null,
 }, new Date(0));
+
+/** An OIDC registration status for apps whose status is canned. */
+export const TEST_OIDC_STATUS = oidcStatusJson({
+  phase: "ready",
+  since: new Date(0),
+  attempt: 0,
+  lastError: null,
+  lastErrorAt: null,
+  clientId: "c1",
+}, "https://synapse.golden-monkey.dev.example.fi/_synapse/client/oidc/callback");
 
 export interface TestApp {
   readonly app: App;
@@ -82,6 +92,7 @@ export async function testApp(
         rooms: null,
       },
       certificate: TEST_CERTIFICATE_STATUS,
+      oidc: TEST_OIDC_STATUS,
       lifecycle: null,
     }),
     metrics: () => Promise.resolve("# HELP x y\n"),

@@ -29,7 +29,14 @@ export interface FakeRm extends AsyncDisposable {
    */
   signing: "normal" | "escaped" | "wrong_key" | "refuse" | "down";
   /** Requests that reached `sign_csr` and `renew_csr`. */
-  readonly calls: { signCsr: number; renewCsr: number };
+  readonly calls: { signCsr: number; renewCsr: number; kcToken: number };
+  /**
+   * Where `kctoken` gets its initial access token (RM asks Keycloak's admin API for one with
+   * count 1); `null` answers 403 "KC is not enabled", as RM without Keycloak does.
+   */
+  kcToken: (() => Promise<string>) | null;
+  /** CNs `kctoken` serves (RM's `valid_product_cns`); empty = any client certificate. */
+  productCns: string[];
   /** A csr_jwt as miniwerk issues it (`sub` = product DNS, 24 h unless `expiresInS`). */
   issueCsrJwt(options?: { sub?: string; expiresInS?: number; csr?: boolean }): Promise<string>;
 }
@@ -55,7 +62,11 @@ export async function startFakeRm(pki: TestPki): Promise<FakeRm> {
     signing: FakeRm["signing"];
   } = { answer: { json: { callsign_list: [] } }, validityMs: 42 * DAY, signing: "normal" };
   const callers: string[] = [];
-  const calls = { signCsr: 0, renewCsr: 0 };
+  const calls = { signCsr: 0, renewCsr: 0, kcToken: 0 };
+  const kc: { kcToken: FakeRm["kcToken"]; productCns: string[] } = {
+    kcToken: null,
+    productCns: [],
+  };
 
   async function sign(csr: string): Promise<Response> {
     const mode = fake.signing;
@@ -139,6 +150,23 @@ export async function startFakeRm(pki: TestPki): Promise<FakeRm> {
     if (cn !== caller) return _detail(403, "Renewal must be for same name");
     return _escape(await sign(csr), fake.signing === "escaped");
   });
+  app.post("/api/v1/product/kctoken", async (c) => {
+    calls.kcToken++;
+    const caller = c.env.transport.kind === "mtls" ? c.env.transport.identity.cn : "";
+    if (kc.productCns.length > 0 && !kc.productCns.includes(caller)) {
+      return _detail(403, "Forbidden");
+    }
+    if (kc.kcToken === null) return _detail(403, "KC is not enabled");
+    const now = Math.floor(Date.now() / 1000);
+    return c.json({
+      id: crypto.randomUUID(),
+      token: await kc.kcToken(),
+      timestamp: now,
+      expiration: 60,
+      count: 1,
+      remainingCount: 1,
+    });
+  });
   const listener = await startMtlsListener({
     fetch: (req, env) => app.fetch(req, env),
     hostname: "127.0.0.1",
@@ -169,6 +197,18 @@ export async function startFakeRm(pki: TestPki): Promise<FakeRm> {
     },
     set signing(mode) {
       fake.signing = mode;
+    },
+    get kcToken() {
+      return kc.kcToken;
+    },
+    set kcToken(fn) {
+      kc.kcToken = fn;
+    },
+    get productCns() {
+      return kc.productCns;
+    },
+    set productCns(cns) {
+      kc.productCns = cns;
     },
     callers,
     calls,

@@ -3,9 +3,15 @@
  * @module `deno task dev`: a development stack made on the fly — a throwaway PKI, a development
  * manifest, a local Synapse (unless SYNAPSE_URL points at one) and a local KV file, all under
  * `.local/dev/` and kept across restarts — then the service itself, with curl examples.
+ * `deno task dev --with-keycloak` also starts a real Keycloak (fresh each time) with Synapse's
+ * login wired to it, and a person who can log in to Matrix in a browser.
  */
 import { writeDevPki } from "./pki.ts";
 import { type Homeserver, startHomeserver } from "../synapse/homeserver.ts";
+import { type SsoStack, startSsoStack } from "../keycloak/sso.ts";
+
+const withKeycloak = Deno.args.includes("--with-keycloak");
+const DEV_PERSON = { username: "devuser1a", password: "devuser1a-password" };
 
 const root = new URL("../../", import.meta.url).pathname;
 const dir = `${root}.local/dev`;
@@ -39,6 +45,24 @@ await Deno.writeTextFile(
 let synapseUrl = Deno.env.get("SYNAPSE_URL");
 let secret = Deno.env.get("SYNAPSE_REGISTRATION_SECRET");
 let homeserver: Homeserver | null = null;
+let sso: SsoStack | null = null;
+const registrationPath = `${dir}/data/oidc/registration.json`;
+if (withKeycloak) {
+  if (synapseUrl !== undefined) {
+    console.error("--with-keycloak starts its own Synapse: unset SYNAPSE_URL");
+    Deno.exit(64);
+  }
+  // Keycloak is new on every start, so the previous run's client is gone with it.
+  await Deno.remove(registrationPath).catch(() => {});
+  console.log("starting Keycloak (first run installs it from Maven Central)…");
+  sso = await startSsoStack({
+    registrationPath,
+    synapsePublicUrl: "http://127.0.0.1:8008/",
+    realm: "localdev",
+    log: (line) => console.log(line),
+  });
+  await sso.keycloak.createUser(sso.realm, DEV_PERSON);
+}
 if (synapseUrl === undefined) {
   const hsDir = `${dir}/synapse`;
   await Deno.mkdir(hsDir, { recursive: true });
@@ -53,6 +77,7 @@ if (synapseUrl === undefined) {
     serverName: SERVER_NAME,
     port: 8008,
     registrationSecret: secret,
+    ...(sso === null ? {} : { oidc: sso.provider }),
   });
   synapseUrl = homeserver.url;
 }
@@ -75,6 +100,11 @@ const env: Record<string, string> = {
   BIND_HOST: "127.0.0.1",
   LOG_LEVEL: Deno.env.get("LOG_LEVEL") ?? "INFO",
   LOG_CONSOLE_FORMATTER: "local",
+  ...(sso === null ? {} : {
+    KEYCLOAK_URL: `${sso.keycloak.url}/`,
+    KCREALM: sso.realm,
+    OIDC_REGISTRATION_PATH: registrationPath,
+  }),
 };
 
 const body = `'{"uuid":"dev-1","callsign":"DEVUSER1a","x509cert":"-"}'`;
@@ -94,6 +124,11 @@ matrixrmapi development stack (state in ${dir})
 } -H 'content-type: application/json' -d ${body} https://localhost:${MTLS_PORT}/api/v2/clients/data
 Synapse: ${synapseUrl}${
   homeserver ? ` (server name ${SERVER_NAME}, log in ${dir}/synapse/homeserver.log)` : ""
+}${
+  sso === null ? "" : `
+Keycloak: ${sso.keycloak.url}/admin (admin ${sso.keycloak.adminUser} / ${sso.keycloak.adminPassword})
+  log in to Matrix as a person (${DEV_PERSON.username} / ${DEV_PERSON.password}) in a browser:
+  ${synapseUrl}/_matrix/client/v3/login/sso/redirect/oidc-keycloak?redirectUrl=http://localhost/`
 }
 Stop with Ctrl-C.
 `);
@@ -108,4 +143,5 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 const status = await child.status;
 await homeserver?.stop();
+await sso?.keycloak.stop();
 Deno.exit(status.code);

@@ -28,6 +28,21 @@ export interface StartOptions extends InstallOptions {
   readonly dir?: string;
   /** How long to wait for `/health`. @default 90_000 */
   readonly timeoutMs?: number;
+  /**
+   * Single sign-on through Keycloak, configured as docker-synapse-server's homeserver.yaml does
+   * (`idp_id: keycloak`, scopes `openid profile`, localpart from `preferred_username`), with the
+   * client from a `registration.json`. `skip_verification` only because the issuer is plain HTTP.
+   */
+  readonly oidc?: OidcProvider;
+}
+
+export interface OidcProvider {
+  /** `http://127.0.0.1:<port>/realms/<realm>` */
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** URL prefixes Synapse may send login tokens to without a confirmation page. */
+  readonly clientWhitelist?: readonly string[];
 }
 
 export interface Homeserver {
@@ -122,7 +137,32 @@ const RATE_LIMITS = {
   rc_invites: { per_room: WIDE, per_user: WIDE, per_issuer: WIDE },
 };
 
-const _config = (dir: string, serverName: string, port: number, secret: string) => ({
+const _oidc = (o: OidcProvider) => ({
+  oidc_providers: [{
+    idp_id: "keycloak",
+    idp_name: "Keycloak",
+    issuer: o.issuer,
+    client_id: o.clientId,
+    client_secret: o.clientSecret,
+    scopes: ["openid", "profile"],
+    skip_verification: true,
+    user_mapping_provider: {
+      config: {
+        localpart_template: "{{ user.preferred_username }}",
+        display_name_template: "{{ user.name }}",
+      },
+    },
+  }],
+  sso: { client_whitelist: [...(o.clientWhitelist ?? [])] },
+});
+
+const _config = (
+  dir: string,
+  serverName: string,
+  port: number,
+  secret: string,
+  oidc: OidcProvider | undefined,
+) => ({
   server_name: serverName,
   pid_file: `${dir}/homeserver.pid`,
   public_baseurl: `http://127.0.0.1:${port}/`,
@@ -142,6 +182,7 @@ const _config = (dir: string, serverName: string, port: number, secret: string) 
   bcrypt_rounds: 4,
   default_room_version: "11",
   ...RATE_LIMITS,
+  ...(oidc === undefined ? {} : _oidc(oidc)),
 });
 
 // Synapse's own log goes to a file in the run dir, never to our stdout.
@@ -211,7 +252,10 @@ export async function startHomeserver(options: StartOptions = {}): Promise<Homes
   for (let attempt = 1;; attempt++) {
     const port = _port(options.port ?? 0);
     const url = `http://127.0.0.1:${port}`;
-    await Deno.writeTextFile(config, JSON.stringify(_config(dir, serverName, port, secret)));
+    await Deno.writeTextFile(
+      config,
+      JSON.stringify(_config(dir, serverName, port, secret, options.oidc)),
+    );
     const child = new Deno.Command(python, {
       args: ["-m", "synapse.app.homeserver", "-c", config],
       cwd: dir,

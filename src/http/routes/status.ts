@@ -2,6 +2,17 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App, AppDeps } from "../app.ts";
 import type { CertificateStatus } from "../../certificate/manager.ts";
+import type { OidcStatus } from "../../keycloak/oidc_client.ts";
+
+const OidcJson = z.object({
+  phase: z.string(),
+  since: z.string(),
+  attempt: z.number().int(),
+  last_error: z.string().nullable(),
+  last_error_at: z.string().nullable(),
+  client_id: z.string().nullable(),
+  redirect_uri: z.string(),
+}).openapi("OidcClientStatus");
 
 const CertificateJson = z.object({
   phase: z.string(),
@@ -28,6 +39,7 @@ export const StatusResponse = z.object({
     rooms: z.record(z.string(), z.string()).nullable(),
   }),
   certificate: CertificateJson,
+  oidc: OidcJson,
   lifecycle: z.object({
     pending: z.number().int(),
     oldest_pending_age_seconds: z.number().nullable(),
@@ -77,5 +89,18 @@ export function certificateStatusJson(
     not_after: c?.notAfter.toISOString() ?? null,
     renew_at: c?.renewAt.toISOString() ?? null,
     days_left: c === null ? null : Math.round((c.notAfter.getTime() - now.getTime()) / 864e4) / 10,
+  };
+}
+
+/** Synapse's OIDC client as the status endpoint shows it (its ID, never its secret or tokens). */
+export function oidcStatusJson(s: OidcStatus, redirectUri: string): z.infer<typeof OidcJson> {
+  return {
+    phase: s.phase,
+    since: s.since.toISOString(),
+    attempt: s.attempt,
+    last_error: s.lastError,
+    last_error_at: s.lastErrorAt?.toISOString() ?? null,
+    client_id: s.clientId,
+    redirect_uri: redirectUri,
   };
 }
