@@ -177,6 +177,7 @@ async function serve(): Promise<number> {
     http: synapse,
     store,
     registrationSecret: config.synapse.registrationSecret,
+    botUsername: config.synapse.botUsername,
     serverName: config.serverName,
     deployment: config.manifest.deployment,
     legacyTokenFile: config.synapse.legacyTokenFile,

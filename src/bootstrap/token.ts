@@ -109,7 +109,19 @@ async function _register(ctx: TokenContext, botId: string): Promise<BotTokenReco
  * admin login API, then retire the helper. The helper is locked rather than deactivated:
  * Synapse deletes every token a deactivated user minted, the bot's included (measured).
  */
+/** How long recovery pauses once the bot was found deactivated or missing: one helper at most. */
+export const BOT_LOST_PAUSE_MS = 6 * 3_600_000;
+
 async function _recover(ctx: TokenContext, botId: string, why: string): Promise<BotTokenRecord> {
+  // A bot found beyond recovery stays so until an operator acts: do not mint a recovery admin on
+  // every retry (each one is a server admin account), only after the pause or for another name.
+  const lost = await ctx.store.getBotLost(botId);
+  if (lost !== null) {
+    throw new Error(
+      `Cannot recover the bot: ${lost.reason} (found at ${lost.at}; not retried for ` +
+        `${BOT_LOST_PAUSE_MS / 3_600_000} h). ${_BOT_LOST_HELP}`,
+    );
+  }
   const helperName = `${ctx.botUsername}-recovery-${crypto.randomUUID().slice(0, 8)}`;
   const helper = await registerWithSharedSecret(ctx.http, ctx.registrationSecret, {
     username: helperName,
@@ -120,8 +132,17 @@ async function _recover(ctx: TokenContext, botId: string, why: string): Promise<
   let record: BotTokenRecord | null = null;
   try {
     const bot = await getUser(ctx.http, helper.accessToken, botId);
-    if (bot === null) throw new Error(`Cannot recover the bot: Synapse has no user ${botId}`);
-    if (bot.deactivated) throw new Error(`Cannot recover the bot: ${botId} is deactivated`);
+    if (bot === null || bot.deactivated) {
+      const gone = bot === null ? `Synapse has no user ${botId}` : `${botId} is deactivated`;
+      const at = new Date().toISOString();
+      await ctx.store.setBotLost(botId, { version: 1, reason: gone, at }, BOT_LOST_PAUSE_MS);
+      ctx.log.error("the bot cannot be recovered; an operator must act", {
+        bot: botId,
+        reason: gone,
+        help: _BOT_LOST_HELP,
+      });
+      throw new Error(`Cannot recover the bot: ${gone}. ${_BOT_LOST_HELP}`);
+    }
     if (!bot.admin) await setServerAdmin(ctx.http, helper.accessToken, botId);
     record = _record(botId, await loginAs(ctx.http, helper.accessToken, botId), "recovered");
     await retireUser(ctx.http, record.accessToken, helper.userId);
@@ -145,6 +166,9 @@ async function _recover(ctx: TokenContext, botId: string, why: string): Promise<
     }
   }
 }
+
+const _BOT_LOST_HELP = "Reactivate the bot with Synapse's admin API, or set " +
+  "SYNAPSE_BOT_USERNAME to a new name and restart";
 
 async function _ensureAdmin(
   ctx: TokenContext,

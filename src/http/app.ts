@@ -3,13 +3,13 @@
  * connections arrive (the listeners pass the transport in as bindings).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { bodyLimit } from "hono/body-limit";
 import type { Config } from "../config/config.ts";
 import type { Lifecycle } from "../lifecycle/lifecycle.ts";
 import type { Logger } from "../log/logger.ts";
 import { ApiError, createErrorHandler } from "./errors.ts";
 import { type IdentityEnv, identityMiddleware } from "./identity.ts";
 import { requestLogMiddleware } from "./request_log.ts";
+import { limitBody } from "./body_limit.ts";
 import { BROWSER_ROUTES, rmCors, rmOrigin } from "./cors.ts";
 import { registerUserRoutes } from "./routes/users.ts";
 import { type HealthReport, registerHealthRoutes } from "./routes/health.ts";
@@ -63,11 +63,8 @@ export function createApp(deps: AppDeps): App {
   const corsForRm = rmCors(rmOrigin(deps.config.manifest.rasenmaeher.init?.base_uri));
   for (const path of BROWSER_ROUTES) app.use(path, corsForRm);
   app.use(identityMiddleware(deps.config.proxy, deps.log));
-  app.use(bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: function tooLarge() {
-      throw new ApiError("payload_too_large", `Request body is over ${MAX_BODY_BYTES} bytes`);
-    },
+  app.use(limitBody(MAX_BODY_BYTES, function tooLarge(): never {
+    throw new ApiError("payload_too_large", `Request body is over ${MAX_BODY_BYTES} bytes`);
   }));
   app.use(async function requireJsonBody(c, next) {
     if (c.req.method === "POST" || c.req.method === "PUT") {

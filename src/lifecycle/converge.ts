@@ -30,6 +30,14 @@ export async function converge(
   wish: Wish,
 ): Promise<ConvergeResult> {
   const user = await getUser(ctx.http, ctx.token, userId);
+  // People are never server admins; the bot, its recovery admins and operators are. Acting on
+  // such an account (kick, deactivate, a lower level) could lock the service out of Synapse.
+  if (user?.admin) {
+    return {
+      kind: "done",
+      detail: `${userId} is a Synapse server admin, not a person's account; left untouched`,
+    };
+  }
   if (wish.revoked) {
     return await _revoke(ctx, userId, user !== null && !user.deactivated, user !== null);
   }

@@ -5,7 +5,7 @@
  */
 import type { Logger } from "../log/logger.ts";
 import type { Registry } from "../metrics/registry.ts";
-import { callsignToUserId } from "../matrix/mxid.ts";
+import { callsignToUserId, reservedAccount } from "../matrix/mxid.ts";
 import type { Lifecycle, LifecycleAction } from "../lifecycle/lifecycle.ts";
 import type { WishStore } from "../store/wishes.ts";
 import type { PeopleResult } from "./rm_client.ts";
@@ -30,6 +30,8 @@ export interface ReconcilerOptions {
   readonly wishes: WishStore;
   readonly lifecycle: Lifecycle;
   readonly serverName: string;
+  /** The bot's localpart: it and its recovery admins are never acted on. */
+  readonly botUsername: string;
   /** Restores the rooms' managed state; returns how many corrections it made (0 in dry runs). */
   readonly drift: (dryRun: boolean) => Promise<number>;
   readonly log: Logger;
@@ -50,6 +52,13 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       if (!mxid.ok) {
         o.log.warn("reconcile: skipping a callsign that cannot be a Matrix ID", {
           reason: mxid.reason,
+        });
+        continue;
+      }
+      const reserved = reservedAccount(mxid.userId, o.botUsername);
+      if (reserved !== null) {
+        o.log.warn("reconcile: skipping a callsign that maps to the service's own account", {
+          reason: reserved,
         });
         continue;
       }

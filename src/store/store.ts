@@ -10,7 +10,16 @@ export const keys = {
   botToken: (): Deno.KvKey => ["bot", "token"],
   rooms: (): Deno.KvKey => ["bootstrap", "rooms"],
   lease: (name: string): Deno.KvKey => ["lease", name],
+  botLost: (botId: string): Deno.KvKey => ["bot", "lost", botId],
 } as const;
+
+/** The bot was found unrecoverable (deactivated, or missing); recovery pauses until it expires. */
+export const BotLostRecord = z.object({
+  version: z.literal(1),
+  reason: z.string(),
+  at: z.string(),
+});
+export type BotLostRecord = z.infer<typeof BotLostRecord>;
 
 export const BotTokenRecord = z.object({
   version: z.literal(1),
@@ -49,6 +58,9 @@ export interface Store {
   /** Takes or renews the lease `name` for `holder`; false when someone else holds a live one. */
   acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
   releaseLease(name: string, holder: string): Promise<void>;
+  getBotLost(botId: string): Promise<BotLostRecord | null>;
+  /** Remembers for `ttlMs` that the bot cannot be recovered. */
+  setBotLost(botId: string, record: BotLostRecord, ttlMs: number): Promise<void>;
 }
 
 export function createStore(kv: Deno.Kv, now: () => number = Date.now): Store {
@@ -95,6 +107,13 @@ export function createStore(kv: Deno.Kv, now: () => number = Date.now): Store {
       if (current.success && current.data.holder === holder) {
         await kv.atomic().check(entry).delete(key).commit();
       }
+    },
+    getBotLost: (botId) => read(keys.botLost(botId), BotLostRecord),
+    async setBotLost(botId, record, ttlMs) {
+      const res = await kv.set(keys.botLost(botId), BotLostRecord.parse(record), {
+        expireIn: ttlMs,
+      });
+      if (!res.ok) throw new Error(`KV write of ${JSON.stringify(keys.botLost(botId))} failed`);
     },
   };
 }

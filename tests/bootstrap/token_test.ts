@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { synapseTest } from "../support/synapse.ts";
+import { synapseTest, testAdmin, type TestHomeserver } from "../support/synapse.ts";
 import { harness, newDeployment } from "../support/bootstrap.ts";
 import { randomPassword, registerWithSharedSecret } from "../../src/synapse/registration.ts";
-import { whoami } from "../../src/synapse/users.ts";
+import { deactivateUser, whoami } from "../../src/synapse/users.ts";
+import { obtainBotToken } from "../../src/bootstrap/token.ts";
+import { createStore } from "../../src/store/store.ts";
+import { createMemoryLogger } from "../../src/log/logger.ts";
 
 synapseTest("a bot token revoked in Synapse is detected and replaced", async (hs) => {
   const dep = newDeployment(hs);
@@ -106,3 +109,54 @@ synapseTest("a stored token of a bot that is no admin is repaired, not trusted",
   await h.runToReady();
   assert.match(h.log.lines.join("\n"), /the bot is not a server admin/);
 });
+
+synapseTest(
+  "a deactivated bot is reported once and does not mint a recovery admin on every retry",
+  async (hs) => {
+    const dep = newDeployment(hs);
+    const bot = await registerWithSharedSecret(hs.http, hs.secret, {
+      username: dep.botUsername,
+      password: randomPassword(),
+      admin: true,
+    });
+    assert.equal(bot.kind, "registered");
+    const botToken = bot.kind === "registered" ? bot.accessToken : "";
+    const inspector = await testAdmin(hs);
+    await deactivateUser(hs.http, inspector, dep.botUserId, true);
+    await using kv = await Deno.openKv(":memory:");
+    const store = createStore(kv);
+    const log = createMemoryLogger();
+    const ctx = {
+      http: hs.http,
+      store,
+      registrationSecret: hs.secret,
+      botUsername: dep.botUsername,
+      serverName: hs.serverName,
+      legacyTokenFile: "/nonexistent/synapse_admin_token",
+      readText: () => Promise.resolve(null),
+      log,
+    };
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await assert.rejects(obtainBotToken(ctx), /is deactivated.*SYNAPSE_BOT_USERNAME/s);
+    }
+    const helpers = await listUsers(hs, inspector, `${dep.botUsername}-recovery-`);
+    assert.equal(helpers.length, 1, "one recovery admin in all, not one per attempt");
+    assert.equal(
+      log.lines.filter((l) => l.includes("the bot cannot be recovered")).length,
+      1,
+      "said loudly, once",
+    );
+    assert.notEqual(botToken, "");
+  },
+);
+
+/** Synapse's users whose name starts with `prefix` (the admin user list, deactivated included). */
+async function listUsers(hs: TestHomeserver, token: string, prefix: string): Promise<string[]> {
+  const reply = await hs.http.call(token, {
+    method: "GET",
+    path: "/_synapse/admin/v2/users",
+    searchParams: { name: prefix, deactivated: "true", limit: "100" },
+    schema: z.object({ users: z.array(z.object({ name: z.string() }).loose()) }).loose(),
+  });
+  return reply.users.map((u) => u.name).filter((n) => n.slice(1).startsWith(prefix));
+}

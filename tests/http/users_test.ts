@@ -105,3 +105,22 @@ Deno.test("a callback that could not be recorded is a 503 with success: false", 
   assert.equal(res.status, 503);
   assert.equal((await res.json()).success, false);
 });
+
+Deno.test("callsigns that map to the service's own bot or its recovery admins are refused with 409", async () => {
+  const { postJson, submitted } = await testApp();
+  for (
+    const callsign of ["matrixrmapi-bot", "MatrixRMAPI-Bot", "matrixrmapi-bot-recovery-1a2b3c4d"]
+  ) {
+    for (const [action, method] of [...ACTIONS, ["updated", "PUT"] as const]) {
+      const res = await postJson(`/api/v1/users/${action}`, crud(callsign), mtls(RM), method);
+      assert.equal(res.status, 409, `${action} ${callsign}`);
+      const body = await res.json();
+      assert.equal(body.success, false);
+      assert.match(body.error, /this service's own bot|this service's recovery admins/);
+    }
+  }
+  assert.equal(submitted.length, 0, "nothing reached the lifecycle");
+  const near = await postJson("/api/v1/users/created", crud("matrixrmapi-bot2"), mtls(RM));
+  assert.equal(near.status, 503, "a merely similar callsign is a person like any other");
+  await near.body?.cancel();
+});

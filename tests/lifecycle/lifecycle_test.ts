@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { synapseTest } from "../support/synapse.ts";
+import { synapseTest, uniqueName } from "../support/synapse.ts";
+import { randomPassword, registerWithSharedSecret } from "../../src/synapse/registration.ts";
 import { createSynapseHttp, lifecycleFixture } from "../support/lifecycle.ts";
 import { startFaultProxy } from "../support/proxy.ts";
 import { getUser } from "../../src/synapse/users.ts";
@@ -165,5 +166,31 @@ synapseTest(
     } finally {
       await proxy.close();
     }
+  },
+);
+
+synapseTest(
+  "a server admin's account is never kicked, lowered or deactivated by a wish",
+  async (hs) => {
+    await using f = await lifecycleFixture(hs);
+    const operator = await registerWithSharedSecret(hs.http, hs.secret, {
+      username: uniqueName("operator"),
+      password: randomPassword(),
+      admin: true,
+    });
+    assert.equal(operator.kind, "registered");
+    const userId = operator.kind === "registered" ? operator.userId : "";
+    for (const action of ["created", "revoked"] as const) {
+      await f.lifecycle.submit({
+        action,
+        userId,
+        callsign: "x",
+        uuid: "u",
+        receivedAt: new Date(),
+      });
+    }
+    await f.settle();
+    assert.equal((await getUser(hs.http, f.ready.token, userId))?.deactivated, false);
+    assert.ok(f.log.lines.some((l) => l.includes("is a Synapse server admin")));
   },
 );

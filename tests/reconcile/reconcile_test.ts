@@ -32,6 +32,7 @@ async function setup(hs: TestHomeserver) {
     wishes: f.store,
     lifecycle: f.lifecycle,
     serverName: hs.serverName,
+    botUsername: f.ready.botUserId.slice(1, f.ready.botUserId.indexOf(":")),
     drift: (dryRun) =>
       correctDrift({
         http: hs.http,
@@ -184,3 +185,21 @@ synapseTest(
     assert.equal((await s.reconciler.run()).driftCorrections, 0, "a second pass finds nothing");
   },
 );
+
+synapseTest("reconciliation never acts on the service's own bot, whatever RM lists", async (hs) => {
+  await using s = await setup(hs);
+  const bot = s.f.ready.botUserId.slice(1, s.f.ready.botUserId.indexOf(":"));
+  s.rm.answer = {
+    json: {
+      callsign_list: [
+        { callsign: bot, roles: [], extra: null, revoked: "2026-11-25T10:00:00Z" },
+        { callsign: `${bot}-recovery-0badc0de`, roles: ["admin"], extra: null, revoked: null },
+      ],
+    },
+  };
+  const report = await s.reconciler.run();
+  assert.equal(report.ok, true);
+  assert.deepEqual(report.changes, []);
+  assert.equal((await getUser(hs.http, s.f.ready.token, s.f.ready.botUserId))?.deactivated, false);
+  assert.ok(s.log.lines.some((l) => l.includes("maps to the service's own account")));
+});

@@ -4,7 +4,7 @@
  */
 import type { Config } from "../../config/config.ts";
 import { ApiError } from "../errors.ts";
-import { callsignToUserId } from "../../matrix/mxid.ts";
+import { callsignToUserId, reservedAccount } from "../../matrix/mxid.ts";
 import { ROOM_KEYS, roomAlias, type RoomKey } from "../../matrix/deployment.ts";
 
 export interface DeploymentFacts {
@@ -15,6 +15,7 @@ export interface DeploymentFacts {
   readonly productName: string;
   readonly aliases: Readonly<Record<RoomKey, string>>;
   readonly botUserId: string;
+  readonly botUsername: string;
 }
 
 export function deploymentFacts(config: Config): DeploymentFacts {
@@ -27,6 +28,7 @@ export function deploymentFacts(config: Config): DeploymentFacts {
     productName: config.manifest.product.dns.split(".")[0]!,
     aliases: Object.fromEntries(ROOM_KEYS.map((k) => [k, alias(k)])) as Record<RoomKey, string>,
     botUserId: `@${config.synapse.botUsername}:${config.serverName}`,
+    botUsername: config.synapse.botUsername,
   };
 }
 
@@ -35,6 +37,22 @@ export function userIdOf(callsign: string, facts: DeploymentFacts): string {
   const result = callsignToUserId(callsign, facts.serverName);
   if (!result.ok) throw new ApiError("invalid_request", result.reason);
   return result.userId;
+}
+
+/**
+ * The Matrix ID of a person a lifecycle callback names: like `userIdOf`, and 409 when the callsign
+ * maps to an account the service owns (acting on it would break the deployment).
+ */
+export function personIdOf(callsign: string, facts: DeploymentFacts): string {
+  const userId = userIdOf(callsign, facts);
+  const reserved = reservedAccount(userId, facts.botUsername);
+  if (reserved !== null) {
+    throw new ApiError(
+      "conflict",
+      `Refusing callsign ${JSON.stringify(callsign)}: ${reserved}, not a person's account`,
+    );
+  }
+  return userId;
 }
 
 /** RM's product-proxy path to our `info.md`; the browser fetches it through RM as the person. */

@@ -5,7 +5,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App, AppDeps } from "../app.ts";
 import { ApiError } from "../errors.ts";
-import { deploymentFacts, userIdOf } from "../content/facts.ts";
+import { deploymentFacts, personIdOf } from "../content/facts.ts";
 import { refuseProductProxy, requireRasenmaeher } from "../identity.ts";
 import { OperationResultResponse, UserCRUDRequest } from "../schemas.ts";
 import type { LifecycleAction } from "../../lifecycle/lifecycle.ts";
@@ -53,7 +53,7 @@ export function registerUserRoutes(app: App, deps: AppDeps): void {
       refuseProductProxy(c);
       requireRasenmaeher(c, rmCn);
       const body = c.req.valid("json");
-      const userId = userIdOf(body.callsign, facts);
+      const userId = personIdOf(body.callsign, facts);
       const outcome = await deps.lifecycle.submit({
         action,
         userId,
