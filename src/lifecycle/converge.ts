@@ -106,6 +106,8 @@ async function _revoke(
     return { kind: "done", detail: `${userId} has no Matrix account; nothing to deactivate` };
   }
   if (active) await deactivateUser(ctx.http, ctx.token, userId, true);
+  // A revoked person keeps no power-level entry (the rooms' state stays bounded).
+  await Promise.all(PUBLIC.map((key) => ctx.levels.set(ctx.rooms[key], { userId, level: null })));
   // Synapse answers before it has parted the rooms; done only once it has. It usually takes
   // well under a second, so look a few times before handing the wish back to the queue.
   let rooms = await joinedRooms(ctx.http, ctx.token, userId);

@@ -7,6 +7,7 @@ import type { Logger } from "../log/logger.ts";
 import type { RoomIds } from "../matrix/deployment.ts";
 import { SynapseError, type SynapseHttp } from "../synapse/http.ts";
 import type { WishStore } from "../store/wishes.ts";
+import { getUser } from "../synapse/users.ts";
 import { ADMIN_LEVEL, converge } from "./converge.ts";
 import { createPowerLevelWriter, type PowerLevelWriter } from "./power_levels.ts";
 
@@ -139,7 +140,8 @@ export function createWorker(o: WorkerOptions): Worker {
   /**
    * Hands the power-level part of every due wish to the serialiser at once, before the slower
    * joins: a burst of promotions then costs one power-level write per room, not one per person.
-   * Converging repeats it later as a no-op; a level for someone not yet in Synapse is harmless.
+   * Converging repeats it later as a no-op. Only accounts that exist get a level: entries for
+   * people who never logged in would grow `m.room.power_levels` until Synapse refuses it.
    */
   const primed = new Map<string, number>();
   // Writes primeLevels handed off; `run` waits for them before it returns.
@@ -151,10 +153,19 @@ export function createWorker(o: WorkerOptions): Worker {
     levels ??= createPowerLevelWriter(o.http, () => o.ready()?.token ?? ready.token);
     const writer = levels;
     const records = await Promise.all(due.map((p) => o.store.get(p.userId).catch(() => null)));
-    for (const [i, record] of records.entries()) {
+    const candidates = records.flatMap((record, i) => {
       const p = due[i]!;
       primed.set(p.userId, p.generation);
-      if (record === null || record.revoked || !record.everAdmin) continue;
+      return record === null || record.revoked || !record.everAdmin ? [] : [{ p, record }];
+    });
+    const people = await _inBatches(candidates, 16, async (c) => {
+      const user = await getUser(o.http, ready.token, c.p.userId).catch(() => null);
+      // Missing, deactivated or a server admin (not a person): converging decides, not priming.
+      return user === null || user.deactivated || user.admin ? null : c;
+    });
+    for (const c of people) {
+      if (c === null) continue;
+      const { p, record } = c;
       const level = record.admin ? ADMIN_LEVEL : null;
       for (const key of ["space", "general", "helpdesk", "offtopic"] as const) {
         const write = writer.set(ready.rooms[key], { userId: p.userId, level }).catch(() => {});
@@ -254,4 +265,17 @@ export function createWorker(o: WorkerOptions): Worker {
     },
     levels: () => levels,
   };
+}
+
+/** `fn` over `items`, at most `size` at a time, results in order. */
+async function _inBatches<T, R>(
+  items: readonly T[],
+  size: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) {
+    out.push(...await Promise.all(items.slice(i, i + size).map(fn)));
+  }
+  return out;
 }

@@ -53,9 +53,16 @@ export async function correctDrift(ctx: DriftContext, dryRun: boolean): Promise<
       const desired = desiredPowerLevels(fresh, key, ctx.botUserId);
       if (key !== "admin") {
         const users = desired.users as Record<string, number>;
+        const joined = new Set(
+          state.filter((e) => e.type === "m.room.member" && e.content.membership === "join")
+            .map((e) => e.state_key),
+        );
         for (const w of wishes) {
-          if (w.revoked) continue;
-          if (w.admin) users[w.userId] = ADMIN_LEVEL;
+          // Admins get their level once they are in the room; an entry for someone revoked, never
+          // logged in, or no longer an admin is removed, so the state stays bounded.
+          if (w.revoked) delete users[w.userId];
+          else if (w.admin && joined.has(w.userId)) users[w.userId] = ADMIN_LEVEL;
+          else if (w.admin && w.pendingSince !== null) continue; // converging: the worker's
           else if (w.everAdmin) delete users[w.userId];
         }
       }

@@ -3,6 +3,7 @@ import { synapseTest, uniqueName } from "../support/synapse.ts";
 import { randomPassword, registerWithSharedSecret } from "../../src/synapse/registration.ts";
 import { createSynapseHttp, lifecycleFixture } from "../support/lifecycle.ts";
 import { startFaultProxy } from "../support/proxy.ts";
+import { waitFor } from "../support/wait.ts";
 import { getUser } from "../../src/synapse/users.ts";
 
 const PUBLIC = ["space", "general", "helpdesk", "offtopic"] as const;
@@ -194,3 +195,47 @@ synapseTest(
     assert.ok(f.log.lines.some((l) => l.includes("is a Synapse server admin")));
   },
 );
+
+synapseTest(
+  "promotions for people who never logged in leave no power-level entries",
+  async (hs) => {
+    await using f = await lifecycleFixture(hs);
+    await f.login("present");
+    const ghosts = Array.from({ length: 8 }, (_, i) => `ghost${i}`);
+    // Sent together, so the worker primes levels for the whole burst at once.
+    await Promise.all(
+      ["present", ...ghosts].map((name) =>
+        f.lifecycle.submit(
+          {
+            action: "promoted",
+            userId: f.userId(name),
+            callsign: name,
+            uuid: "u",
+            receivedAt: new Date(),
+          },
+          { wait: false },
+        )
+      ),
+    );
+    await waitFor(
+      "the present admin's level",
+      async () => await f.level("present", "general") === 100,
+    );
+    for (const room of PUBLIC) {
+      for (const ghost of ghosts) {
+        assert.equal(await f.level(ghost, room), undefined, `${ghost} ${room}`);
+      }
+    }
+  },
+);
+
+synapseTest("a revoked admin's power-level entries are removed", async (hs) => {
+  await using f = await lifecycleFixture(hs);
+  await f.login("rita");
+  await f.send("promoted", "rita");
+  await f.settle();
+  assert.equal(await f.level("rita", "general"), 100);
+  await f.send("revoked", "rita");
+  await f.settle();
+  for (const room of PUBLIC) assert.equal(await f.level("rita", room), undefined, room);
+});

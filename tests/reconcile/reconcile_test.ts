@@ -203,3 +203,23 @@ synapseTest("reconciliation never acts on the service's own bot, whatever RM lis
   assert.equal((await getUser(hs.http, s.f.ready.token, s.f.ready.botUserId))?.deactivated, false);
   assert.ok(s.log.lines.some((l) => l.includes("maps to the service's own account")));
 });
+
+synapseTest("the drift pass removes power-level entries of revoked people", async (hs) => {
+  await using s = await setup(hs);
+  await s.f.login("rob");
+  await s.f.send("promoted", "rob");
+  await s.f.send("revoked", "rob");
+  await s.f.settle();
+  // Someone puts the revoked person's level back by hand.
+  const general = s.f.ready.rooms.general;
+  const pl = await getState(hs.http, s.f.ready.token, general, "m.room.power_levels");
+  await putState(hs.http, s.f.ready.token, general, "m.room.power_levels", "", {
+    ...pl,
+    users: { ...(pl?.users as Record<string, number>), [s.f.userId("rob")]: 100 },
+  });
+  assert.equal(await s.f.level("rob", "general"), 100);
+  s.rm.answer = { json: { callsign_list: [s.person("someone-else")] } };
+  const report = await s.reconciler.run();
+  assert.ok(report.driftCorrections >= 1);
+  assert.equal(await s.f.level("rob", "general"), undefined);
+});
