@@ -11,6 +11,7 @@ import { type IdentityEnv, identityMiddleware } from "./identity.ts";
 import { requestLogMiddleware } from "./request_log.ts";
 import { limitBody } from "./body_limit.ts";
 import { BROWSER_ROUTES, rmCors, rmOrigin } from "./cors.ts";
+import { authorisationRules, authorise } from "./authorize.ts";
 import { registerUserRoutes } from "./routes/users.ts";
 import { type HealthReport, registerHealthRoutes } from "./routes/health.ts";
 import { registerDescriptionRoutes } from "./routes/descriptions.ts";
@@ -56,6 +57,14 @@ export function createApp(deps: AppDeps): App {
 
   app.onError(createErrorHandler(deps.log));
   app.notFound(function notFound(c) {
+    const allowed = allowedMethods(app, c.req.path);
+    if (allowed.length > 0) {
+      throw new ApiError(
+        "method_not_allowed",
+        `${c.req.method} is not allowed on ${c.req.path} (allowed: ${allowed.join(", ")})`,
+        { headers: { Allow: allowed.join(", ") } },
+      );
+    }
     throw new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`);
   });
   app.use(requestLogMiddleware(deps.log));
@@ -63,6 +72,9 @@ export function createApp(deps: AppDeps): App {
   const corsForRm = rmCors(rmOrigin(deps.config.manifest.rasenmaeher.init?.base_uri));
   for (const path of BROWSER_ROUTES) app.use(path, corsForRm);
   app.use(identityMiddleware(deps.config.proxy, deps.log));
+  for (const [path, rule] of authorisationRules(deps.config.manifest.rasenmaeher.certcn)) {
+    app.use(path, authorise(rule));
+  }
   app.use(limitBody(MAX_BODY_BYTES, function tooLarge(): never {
     throw new ApiError("payload_too_large", `Request body is over ${MAX_BODY_BYTES} bytes`);
   }));
@@ -87,4 +99,22 @@ export function createApp(deps: AppDeps): App {
   registerOperationsRoutes(app, deps);
   registerDocsRoutes(app);
   return app;
+}
+
+/** The methods the app's routes answer on `path` (middleware excluded); empty for an unknown path. */
+export function allowedMethods(app: App, path: string): string[] {
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === "ALL") continue;
+    const pattern = route.path.split("/").map((part) =>
+      part.startsWith(":")
+        ? "[^/]+"
+        : part === "*"
+        ? ".*"
+        : part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+    ).join("/");
+    if (new RegExp(`^${pattern}$`).test(path)) methods.add(route.method);
+  }
+  if (methods.has("GET")) methods.add("HEAD");
+  return [...methods].sort();
 }

@@ -36,11 +36,18 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
 export class ApiError extends Error {
   readonly code: ErrorCode;
   readonly status: ContentfulStatusCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  /** Headers the answer carries (e.g. `Allow` with a 405). */
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; headers?: Record<string, string> },
+  ) {
     super(message, options);
     this.name = "ApiError";
     this.code = code;
     this.status = STATUS[code];
+    this.headers = options?.headers ?? {};
   }
 }
 
@@ -77,6 +84,6 @@ export function createErrorHandler(log: Logger): (err: Error, c: Context) => Res
     if (apiError.code === "internal") {
       log.error("request failed", { path: c.req.path, error: apiError.cause ?? err });
     }
-    return c.json(errorBody(apiError), apiError.status);
+    return c.json(errorBody(apiError), apiError.status, { ...apiError.headers });
   };
 }

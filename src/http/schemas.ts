@@ -6,7 +6,13 @@ import { z } from "@hono/zod-openapi";
 
 export const UserCRUDRequest = z.strictObject({
   uuid: z.string().min(1).max(200).openapi({ example: "6f1c1b36-7c1b-4f54-9d86-3f3c2d8e0a11" }),
-  callsign: z.string().max(200).openapi({ example: "ROTTA01a" }),
+  callsign: z.string().max(200).openapi({
+    example: "ROTTA01a",
+    description: "The person's callsign. 422 when it cannot be a Matrix ID: empty, leading or " +
+      "trailing whitespace, not valid Unicode, or a Matrix ID over 255 bytes once mapped " +
+      "(lower-cased, bytes outside a-z 0-9 _ - . / + escaped as =xx). 409 on lifecycle routes " +
+      "when it maps to the service's own bot or its recovery admins.",
+  }),
   x509cert: z.string().max(32 * 1024).openapi({
     description: "The person's certificate as PEM; CRUD callbacks escape newlines as `\\n`.",
   }),
@@ -24,20 +30,25 @@ export const ProductHealthCheckResponse = z.strictObject({
   extra: z.string().nullable().optional(),
 }).openapi("ProductHealthCheckResponse");
 
-export const ProductDescription = z.strictObject({
+const descriptionFields = {
   shortname: z.string(),
   title: z.string(),
   icon: z.string().nullable(),
   description: z.string(),
   language: z.string(),
-}).openapi("ProductDescription");
+};
+
+export const ProductDescription = z.strictObject(descriptionFields).openapi("ProductDescription");
 
 export const ProductComponent = z.strictObject({
   type: z.enum(["link", "markdown", "component"]),
   ref: z.string(),
 }).openapi("ProductComponent");
 
-export const ProductDescriptionExtended = ProductDescription.extend({
+// One closed object, not `ProductDescription.extend(…)`: that is rendered as an `allOf` of two
+// closed schemas, which no object satisfies.
+export const ProductDescriptionExtended = z.strictObject({
+  ...descriptionFields,
   docs: z.string().nullable().optional(),
   component: ProductComponent,
 }).openapi("ProductDescriptionExtended");

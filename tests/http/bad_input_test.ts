@@ -85,13 +85,15 @@ Deno.test("a bad language tag is a 422 naming the parameter", async () => {
   assert.match((await res.json()).error, /param\.lang: /);
 });
 
-Deno.test("unknown routes and methods are JSON 404s", async () => {
+Deno.test("unknown routes are JSON 404s; a known route with another method is a JSON 405 with Allow", async () => {
   const { app } = await testApp();
-  for (const [method, path] of [["GET", "/nope"], ["DELETE", "/api/v1/users/created"]]) {
-    const res = await app.request(path!, { method: method! }, mtls(RM));
-    assert.equal(res.status, 404);
-    assert.equal((await res.json()).extra, "not_found");
-  }
+  const nope = await app.request("/nope", { method: "GET" }, mtls(RM));
+  assert.equal(nope.status, 404);
+  assert.equal((await nope.json()).extra, "not_found");
+  const wrong = await app.request("/api/v1/users/created", { method: "DELETE" }, mtls(RM));
+  assert.equal(wrong.status, 405);
+  assert.equal(wrong.headers.get("allow"), "POST");
+  assert.equal((await wrong.json()).extra, "method_not_allowed");
 });
 
 Deno.test("hostile input on every route never produces a 500", async () => {

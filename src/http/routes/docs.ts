@@ -98,7 +98,16 @@ export function registerDocsRoutes(app: App): void {
           }),
         }),
       },
-      responses: { 200: text("text/plain", "CSS or JavaScript"), ...errorResponses(422) },
+      responses: {
+        200: {
+          description: "The stylesheet or script",
+          content: {
+            "text/css; charset=utf-8": { schema: z.string() },
+            "text/javascript; charset=utf-8": { schema: z.string() },
+          },
+        },
+        ...errorResponses(422),
+      },
     }),
     function docsAsset(c) {
       const [body, type] = ASSETS[c.req.valid("param").asset]!;

@@ -6,8 +6,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { App, AppDeps } from "../app.ts";
 import { ApiError } from "../errors.ts";
 import { errorResponses } from "./common.ts";
-
-const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+import { requireLoopback } from "../identity.ts";
 
 export const ReconcileRequest = z.strictObject({ dry_run: z.boolean().optional() }).openapi(
   "ReconcileRequest",
@@ -60,17 +59,11 @@ export function registerOperationsRoutes(app: App, deps: AppDeps): void {
           description: "Report",
           content: { "application/json": { schema: ReconcileResponse } },
         },
-        ...errorResponses(403, 422, 503),
+        ...errorResponses(400, 403, 413, 415, 422, 503),
       },
     }),
     async function reconcileNow(c) {
-      const t = c.env?.transport;
-      if (t?.kind !== "plain" || !LOOPBACK.test(t.remoteAddress)) {
-        throw new ApiError(
-          "forbidden",
-          "Reconciliation can be started from the service's own host only",
-        );
-      }
+      requireLoopback(c);
       const report = await deps.reconcile(c.req.valid("json").dry_run ?? false);
       if (report === null) {
         throw new ApiError(
