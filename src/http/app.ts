@@ -71,6 +71,18 @@ export function createApp(deps: AppDeps): App {
   // Before identity: a browser's preflight carries no credentials.
   const corsForRm = rmCors(rmOrigin(deps.config.manifest.rasenmaeher.init?.base_uri));
   for (const path of BROWSER_ROUTES) app.use(path, corsForRm);
+  // A known path with a method it does not answer is a 405 before anything reads the request.
+  app.use(async function rejectOtherMethods(c, next) {
+    const allowed = allowedMethods(app, c.req.path);
+    if (allowed.length > 0 && !allowed.includes(c.req.method)) {
+      throw new ApiError(
+        "method_not_allowed",
+        `${c.req.method} is not allowed on ${c.req.path} (allowed: ${allowed.join(", ")})`,
+        { headers: { Allow: allowed.join(", ") } },
+      );
+    }
+    await next();
+  });
   app.use(identityMiddleware(deps.config.proxy, deps.log));
   for (const [path, rule] of authorisationRules(deps.config.manifest.rasenmaeher.certcn)) {
     app.use(path, authorise(rule));
@@ -101,20 +113,26 @@ export function createApp(deps: AppDeps): App {
   return app;
 }
 
+const _matchers = new WeakMap<App, Array<readonly [RegExp, string]>>();
+
 /** The methods the app's routes answer on `path` (middleware excluded); empty for an unknown path. */
 export function allowedMethods(app: App, path: string): string[] {
-  const methods = new Set<string>();
-  for (const route of app.routes) {
-    if (route.method === "ALL") continue;
-    const pattern = route.path.split("/").map((part) =>
-      part.startsWith(":")
-        ? "[^/]+"
-        : part === "*"
-        ? ".*"
-        : part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")
-    ).join("/");
-    if (new RegExp(`^${pattern}$`).test(path)) methods.add(route.method);
+  let matchers = _matchers.get(app);
+  if (matchers === undefined) {
+    // Built at the first request, when every route is registered.
+    matchers = app.routes.filter((r) => r.method !== "ALL").map((route) => {
+      const pattern = route.path.split("/").map((part) =>
+        part.startsWith(":")
+          ? "[^/]+"
+          : part === "*"
+          ? ".*"
+          : part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+      ).join("/");
+      return [new RegExp(`^${pattern}$`), route.method] as const;
+    });
+    _matchers.set(app, matchers);
   }
+  const methods = new Set(matchers.filter(([re]) => re.test(path)).map(([, method]) => method));
   if (methods.has("GET")) methods.add("HEAD");
   return [...methods].sort();
 }

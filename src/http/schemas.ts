@@ -6,13 +6,16 @@ import { z } from "@hono/zod-openapi";
 
 export const UserCRUDRequest = z.strictObject({
   uuid: z.string().min(1).max(200).openapi({ example: "6f1c1b36-7c1b-4f54-9d86-3f3c2d8e0a11" }),
-  callsign: z.string().max(200).openapi({
-    example: "ROTTA01a",
-    description: "The person's callsign. 422 when it cannot be a Matrix ID: empty, leading or " +
-      "trailing whitespace, not valid Unicode, or a Matrix ID over 255 bytes once mapped " +
-      "(lower-cased, bytes outside a-z 0-9 _ - . / + escaped as =xx). 409 on lifecycle routes " +
-      "when it maps to the service's own bot or its recovery admins.",
-  }),
+  callsign: z.string().min(1, { message: 'Cannot map callsign "" to a Matrix ID: it is empty' })
+    .max(200).regex(/^\S(?:[\s\S]*\S)?$/, {
+      message: "Cannot map the callsign to a Matrix ID: it has leading or trailing whitespace",
+    }).openapi({
+      example: "ROTTA01a",
+      description: "The person's callsign. 422 when it cannot be a Matrix ID: empty, leading or " +
+        "trailing whitespace, not valid Unicode, or a Matrix ID over 255 bytes once mapped " +
+        "(lower-cased, bytes outside a-z 0-9 _ - . / + escaped as =xx). 409 on lifecycle routes " +
+        "when it maps to the service's own bot or its recovery admins.",
+    }),
   x509cert: z.string().max(32 * 1024).openapi({
     description: "The person's certificate as PEM; CRUD callbacks escape newlines as `\\n`.",
   }),
