@@ -47,6 +47,7 @@ import { loadCaCertificates } from "./src/server/ca.ts";
 import { createCrlGuard } from "./src/server/crl.ts";
 import { SERVICE_VERSION, versionLine } from "./src/version.ts";
 import { createStore } from "./src/store/store.ts";
+import { sleep } from "./src/util/sleep.ts";
 import { createSynapseHttp } from "./src/synapse/http.ts";
 import { BOOTSTRAP_PHASES, createBootstrap } from "./src/bootstrap/bootstrap.ts";
 import { statusJson, summariseHealth } from "./src/bootstrap/health.ts";
@@ -343,6 +344,10 @@ async function serve(): Promise<number> {
         if (bootstrap.ready() !== null) {
           await reconciler.run({ dryRun: config.reconcile.dryRun });
         }
+      }, (err) => {
+        // A pass that throws (not one that reports a failure) is still a failed run.
+        metrics.inc("matrixrmapi_reconcile_runs_total", { result: "failed" });
+        log.error("periodic reconciliation failed", { component: "reconcile", error: err });
       });
     closers.unshift(async () => {
       stopBootstrap.abort();
@@ -487,10 +492,15 @@ function _reportJson(r: ReconcileReport): ReconcileResponse {
 }
 
 /** Runs `fn` every `ms` until `signal` aborts (the first run after one interval). */
-async function _every(ms: number, signal: AbortSignal, fn: () => Promise<void>): Promise<void> {
+async function _every(
+  ms: number,
+  signal: AbortSignal,
+  fn: () => Promise<void>,
+  onError: (err: unknown) => void,
+): Promise<void> {
   while (!signal.aborted) {
-    await Promise.race([new Promise((r) => setTimeout(r, ms)), _aborted(signal)]);
-    if (!signal.aborted) await fn().catch(() => {});
+    await sleep(ms, signal);
+    if (!signal.aborted) await fn().catch(onError);
   }
 }
 

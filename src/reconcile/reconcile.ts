@@ -107,6 +107,14 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
       }
     }
     const driftCorrections = await o.drift(dryRun);
+    // Room repairs are corrections too: the alert on hand edits rests on this counter.
+    if (!dryRun && driftCorrections > 0) {
+      o.metrics.inc(
+        "matrixrmapi_reconcile_corrections_total",
+        { kind: "room_state" },
+        driftCorrections,
+      );
+    }
     o.metrics.inc("matrixrmapi_reconcile_runs_total", { result: dryRun ? "dry_run" : "ok" });
     o.log.info("reconcile: done", {
       people: people.people.length,

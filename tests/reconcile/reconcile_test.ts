@@ -183,6 +183,11 @@ synapseTest(
       /drift: room state differs from the spec.*m\.room\.join_rules/,
     );
     assert.equal((await s.reconciler.run()).driftCorrections, 0, "a second pass finds nothing");
+    // The counter operators alert on for hand edits counts the room repairs.
+    assert.match(
+      await s.metrics.render(),
+      /^matrixrmapi_reconcile_corrections_total\{kind="room_state"\} 2$/m,
+    );
   },
 );
 
