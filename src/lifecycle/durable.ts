@@ -13,9 +13,11 @@ export interface DurableLifecycleOptions {
   readonly worker: Worker;
   readonly log: Logger;
   /**
-   * How long a callback may wait to answer "applied" instead of "accepted". It does not wait at
-   * all while the worker is saturated (a burst), and stops at the first failed attempt, so the
-   * acknowledgement never waits on an unavailable Synapse. @default 1000
+   * How long a callback may wait to answer "applied" instead of "accepted". The default is not
+   * at all: `success: true` already means "durably recorded", RM only logs the answer, and its
+   * client gives up after 5 s — so the answer follows the KV commit at once. With a budget, it
+   * never waits while the worker is saturated and stops at the first failed attempt.
+   * @default 0
    */
   readonly answerWithinMs?: number;
   /** Why work may be delayed right now (e.g. the bootstrap phase), or null when ready. */
@@ -74,12 +76,14 @@ export function createDurableLifecycle(o: DurableLifecycleOptions): Lifecycle {
       o.worker.wake();
       const waitReason = o.notReadyReason();
       const generation = result.record.generation;
-      const wait = (options.wait ?? true) && waitReason === null && !o.worker.saturated();
-      if (wait && await o.worker.waitApplied(event.userId, generation, o.answerWithinMs ?? 1000)) {
+      const budget = o.answerWithinMs ?? 0;
+      const wait = budget > 0 && (options.wait ?? true) && waitReason === null &&
+        !o.worker.saturated();
+      if (wait && await o.worker.waitApplied(event.userId, generation, budget)) {
         return { kind: "applied", detail: `${action} applied to ${event.userId}` };
       }
-      const latest = await o.store.get(event.userId).catch(() => null);
-      const why = waitReason ?? latest?.waitingFor ?? latest?.lastError ?? "still in progress";
+      const why = waitReason ?? result.record.waitingFor ?? result.record.lastError ??
+        "queued for the worker";
       return {
         kind: "accepted",
         detail: `${action} for ${event.userId} recorded; it will be applied (${why})`,
