@@ -95,3 +95,32 @@ Deno.test("GET /api/v1/admins/fragment returns an HTML fragment naming the admin
   assert.equal(body.inject_css, null);
   assert.equal((await app.request("/api/v1/admins/fragment", {}, plain())).status, 403);
 });
+
+Deno.test("info.md is the whole guide for this deployment: details, rooms as matrix.to links, recovery", async () => {
+  const { postJson } = await testApp();
+  const res = await postJson("/api/v2/clients/en/info.md", crud("ROTTA01a"), mtls(RM));
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-type") ?? "", /^text\/plain/);
+  const text = await res.text();
+  assert.match(text, /`https:\/\/synapse\.golden-monkey\.dev\.example\.fi\/`/);
+  assert.match(text, /`@rotta01a:golden-monkey\.dev\.example\.fi`/);
+  for (const key of ["space", "general", "helpdesk", "offtopic"]) {
+    assert.ok(
+      text.includes(
+        `(https://matrix.to/#/%23golden-monkey-${key}:golden-monkey.dev.example.fi)`,
+      ),
+      key,
+    );
+  }
+  assert.doesNotMatch(
+    text,
+    /golden-monkey-admin/,
+    "the person's page does not link the admin room",
+  );
+  for (
+    const heading of ["Install Element", "Encryption and your recovery key", "Other Matrix servers"]
+  ) {
+    assert.match(text, new RegExp(`^## ${heading}$`, "m"));
+  }
+  assert.doesNotMatch(text, /[{}<]/);
+});

@@ -14,7 +14,13 @@ import {
 } from "../schemas.ts";
 import { requireCertificate, requireRasenmaeher } from "../identity.ts";
 import { type Language, pickLanguage } from "../content/language.ts";
-import { htmlEscape, infoMarkdown, type LoginFacts, loginInstructions } from "../content/texts.ts";
+import {
+  adminFragmentHtml,
+  infoMarkdown,
+  type LoginFacts,
+  loginInstructions,
+} from "../content/texts.ts";
+import type { PageFacts } from "../content/render.ts";
 import { type DeploymentFacts, deploymentFacts, userIdOf } from "../content/facts.ts";
 import { errorResponses } from "./common.ts";
 
@@ -24,16 +30,19 @@ const json = (schema: z.ZodType, description: string) => ({
   content: { "application/json": { schema } },
 });
 
-function _login(facts: DeploymentFacts, userId: string, admin: boolean): LoginFacts {
-  const a = facts.aliases;
+function _page(facts: DeploymentFacts): PageFacts {
   return {
-    userId,
     homeserverUrl: facts.homeserverUrl,
     serverName: facts.serverName,
-    spaceAlias: a.space,
-    roomAliases: [a.general, a.helpdesk, a.offtopic],
-    adminRoomAlias: admin ? a.admin : null,
+    deployment: facts.deployment,
+    botUserId: facts.botUserId,
+    aliases: facts.aliases,
+    userId: null,
   };
+}
+
+function _login(facts: DeploymentFacts, userId: string, admin: boolean): LoginFacts {
+  return { ..._page(facts), userId, admin };
 }
 
 function _clientData(facts: DeploymentFacts, userId: string, admin: boolean) {
@@ -169,10 +178,7 @@ export function registerClientRoutes(app: App, deps: AppDeps): void {
     }),
     function adminFragment(c) {
       requireCertificate(c);
-      const a = facts.aliases;
-      const html = `<p>Admins of this deployment get power level 100 in ${htmlEscape(a.space)} ` +
-        `and its rooms, and are joined to ${htmlEscape(a.admin)}. ` +
-        `Homeserver: <code>${htmlEscape(facts.homeserverUrl)}</code>.</p>`;
+      const html = adminFragmentHtml("en", _page(facts));
       return c.json({ html, inject_css: null }, 200);
     },
   );

@@ -8,6 +8,7 @@ import { LanguageParam, ProductDescription, ProductDescriptionExtended } from ".
 import { pickLanguage } from "../content/language.ts";
 import { PRODUCT } from "../content/texts.ts";
 import { deploymentFacts, infoMarkdownRef } from "../content/facts.ts";
+import { matrixGuideUrl } from "../content/render.ts";
 import { errorResponses } from "./common.ts";
 
 const SHORTNAME = "matrix";
@@ -60,7 +61,7 @@ export function registerDescriptionRoutes(app: App, deps: AppDeps): void {
           description: admin ? t.adminDescription : t.description,
           language: lang,
           // The ecosystem's Matrix guide (the Python original links the same page).
-          docs: `https://docs.pvarki.fi/${lang}/docs/guides/matrix-guide`,
+          docs: matrixGuideUrl(lang),
           // Something we really serve: RM's UI fetches this through RM's product proxy and
           // renders the Markdown with the person's own Matrix ID in it.
           component: { type: "markdown" as const, ref: infoMarkdownRef(facts, lang) },
