@@ -8,6 +8,13 @@ import { deactivateUser, getUser } from "../synapse/users.ts";
 import type { RoomIds } from "../matrix/deployment.ts";
 import type { PowerLevelWriter } from "./power_levels.ts";
 import type { Wish } from "./wish.ts";
+import { WAITING_FOR_LOGIN } from "./login_watch.ts";
+
+/**
+ * How long a wish waiting for a first login sleeps before it is looked at on its own; the login
+ * watch makes it due as soon as the account appears, so this is only a safety net.
+ */
+export const LOGIN_RECHECK_MS = 10 * 60_000;
 
 export const ADMIN_LEVEL = 100;
 const PUBLIC = ["space", "general", "helpdesk", "offtopic"] as const;
@@ -42,11 +49,7 @@ export async function converge(
     return await _revoke(ctx, userId, user !== null && !user.deactivated, user !== null);
   }
   if (user === null) {
-    return {
-      kind: "waiting",
-      reason: "the person has not logged in to Matrix yet",
-      retryMs: 5_000,
-    };
+    return { kind: "waiting", reason: WAITING_FOR_LOGIN, retryMs: LOGIN_RECHECK_MS };
   }
   // The admin join API joins deactivated users too; a deactivated account is never touched.
   if (user.deactivated) {
@@ -71,11 +74,7 @@ export async function converge(
   })();
   const [joined] = await Promise.all([joins, levels]);
   if (joined === "userMissing") {
-    return {
-      kind: "waiting",
-      reason: "the person has not logged in to Matrix yet",
-      retryMs: 5_000,
-    };
+    return { kind: "waiting", reason: WAITING_FOR_LOGIN, retryMs: LOGIN_RECHECK_MS };
   }
   if (wish.admin) {
     await adminJoin(ctx.http, ctx.token, ctx.rooms.admin, userId);

@@ -82,8 +82,9 @@ export function createDurableLifecycle(o: DurableLifecycleOptions): Lifecycle {
       if (wait && await o.worker.waitApplied(event.userId, generation, budget)) {
         return { kind: "applied", detail: `${action} applied to ${event.userId}` };
       }
-      const why = waitReason ?? result.record.waitingFor ?? result.record.lastError ??
-        "queued for the worker";
+      // After a wait, the attempt's outcome says best what the wish waits for.
+      const latest = wait ? await o.store.get(event.userId).catch(() => null) : result.record;
+      const why = waitReason ?? latest?.waitingFor ?? latest?.lastError ?? "queued for the worker";
       return {
         kind: "accepted",
         detail: `${action} for ${event.userId} recorded; it will be applied (${why})`,

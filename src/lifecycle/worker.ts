@@ -10,6 +10,7 @@ import type { WishStore } from "../store/wishes.ts";
 import { getUser } from "../synapse/users.ts";
 import { ADMIN_LEVEL, converge } from "./converge.ts";
 import { createPowerLevelWriter, type PowerLevelWriter } from "./power_levels.ts";
+import { createLoginWatch } from "./login_watch.ts";
 
 export interface ReadyView {
   readonly token: string;
@@ -30,6 +31,8 @@ export interface WorkerOptions {
   readonly levels?: PowerLevelWriter;
   /** Synapse said the bot's token is dead (401): the bootstrap must obtain a new one. */
   readonly onTokenRejected?: (reason: string) => void;
+  /** How often new Matrix accounts are looked for while work is pending. @default 5000 */
+  readonly loginPollMs?: number;
 }
 
 export interface PendingStatus {
@@ -69,6 +72,22 @@ export function createWorker(o: WorkerOptions): Worker {
   let wakeUp: (() => void) | null = null;
   let levels: PowerLevelWriter | null = o.levels ?? null;
   let lastPendingCount = 0;
+  const loginWatch = createLoginWatch({ http: o.http, store: o.store, log: o.log });
+  const loginPollMs = o.loginPollMs ?? 5000;
+  let nextLoginPoll = 0;
+
+  /** One look for new accounts, when it is time and someone waits; never fails the loop. */
+  async function lookForLogins(ready: ReadyView): Promise<number> {
+    if (lastPendingCount === 0 || Date.now() < nextLoginPoll) return 0;
+    nextLoginPoll = Date.now() + loginPollMs;
+    try {
+      return await loginWatch.poll(ready.token);
+    } catch (err) {
+      // Synapse down or slow: the next look (or the wish's own safety net) catches up.
+      o.log.debug("cannot look for new Matrix accounts", { error: err });
+      return 0;
+    }
+  }
 
   const wake = () => {
     wakeUp?.();
@@ -189,6 +208,11 @@ export function createWorker(o: WorkerOptions): Worker {
           return [];
         });
         lastPendingCount = pending.length;
+        // Someone appeared: their wishes are due now; read the index again to see them.
+        if (await lookForLogins(ready) > 0) {
+          const again = await o.store.listPending().catch(() => pending);
+          pending.splice(0, pending.length, ...again);
+        }
         const due = pending.filter((p) => p.nextAttemptAt <= now && !inFlight.has(p.userId));
         const unprimed = due.filter((p) => primed.get(p.userId) !== p.generation);
         if (unprimed.length > 1) await primeLevels(unprimed, ready);
@@ -206,6 +230,9 @@ export function createWorker(o: WorkerOptions): Worker {
           p.nextAttemptAt - now
         );
         if (later.length > 0) sleepMs = Math.min(sleepMs, Math.max(10, Math.min(...later)));
+        if (pending.length > 0) {
+          sleepMs = Math.min(sleepMs, Math.max(10, nextLoginPoll - Date.now()));
+        }
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, sleepMs);

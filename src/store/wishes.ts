@@ -7,7 +7,16 @@ import { z } from "zod";
 export const wishKeys = {
   wish: (userId: string): Deno.KvKey => ["wish", userId],
   pending: (userId: string): Deno.KvKey => ["pending", userId],
+  loginWatermark: (): Deno.KvKey => ["login_watch", "watermark"],
 } as const;
+
+/** How far the look for new Matrix accounts has read: the newest creation time and who had it. */
+export const LoginWatermark = z.object({
+  version: z.literal(1),
+  createdAt: z.number(),
+  userIds: z.array(z.string()),
+});
+export type LoginWatermark = z.infer<typeof LoginWatermark>;
 
 export const WishRecord = z.object({
   version: z.literal(1),
@@ -60,6 +69,10 @@ export interface WishStore {
     generation: number,
     next: { at: number; error: string | null; waitingFor: string | null },
   ): Promise<void>;
+  /** Makes a pending wish due now (its person just appeared in Synapse); false if none. */
+  markDue(userId: string): Promise<boolean>;
+  getLoginWatermark(): Promise<LoginWatermark | null>;
+  setLoginWatermark(mark: LoginWatermark): Promise<void>;
 }
 
 export function createWishStore(kv: Deno.Kv): WishStore {
@@ -124,6 +137,24 @@ export function createWishStore(kv: Deno.Kv): WishStore {
           pendingSince: done ? null : current.pendingSince,
         };
       });
+    },
+    async markDue(userId) {
+      const result = await update(userId, (current) => {
+        if (current === null || current.appliedGeneration >= current.generation) return null;
+        if (current.nextAttemptAt === 0) return null; // already due
+        return { ...current, nextAttemptAt: 0 };
+      });
+      return result.kind === "recorded";
+    },
+    async getLoginWatermark() {
+      const entry = await kv.get(wishKeys.loginWatermark());
+      if (entry.value === null) return null;
+      const parsed = LoginWatermark.safeParse(entry.value);
+      return parsed.success ? parsed.data : null; // unreadable: start over, as on a fresh volume
+    },
+    async setLoginWatermark(mark) {
+      const res = await kv.set(wishKeys.loginWatermark(), LoginWatermark.parse(mark));
+      if (!res.ok) throw new Error("KV write of the login watermark failed");
     },
     async markRetry(userId, generation, next) {
       await update(userId, (current) => {

@@ -140,3 +140,35 @@ export async function deactivateUser(
     throw err;
   }
 }
+
+const UserPage = z.object({
+  users: z.array(z.object({ name: z.string(), creation_ts: z.number() }).loose()),
+  next_token: z.union([z.string(), z.number()]).optional(),
+}).loose();
+
+/**
+ * One page of Synapse's accounts, newest first (`order_by=creation_ts`, `dir=b`): how new
+ * accounts are found with one request per look, however many people are waiting for theirs.
+ */
+export async function newestUsers(
+  http: SynapseHttp,
+  token: string,
+  options: { from?: string; limit?: number } = {},
+): Promise<{ users: Array<{ userId: string; createdAt: number }>; next: string | null }> {
+  const page = await http.call(token, {
+    method: "GET",
+    path: "/_synapse/admin/v2/users",
+    searchParams: {
+      order_by: "creation_ts",
+      dir: "b",
+      guests: "false",
+      limit: String(options.limit ?? 100),
+      ...(options.from === undefined ? {} : { from: options.from }),
+    },
+    schema: UserPage,
+  });
+  return {
+    users: page.users.map((u) => ({ userId: u.name, createdAt: u.creation_ts })),
+    next: page.next_token === undefined ? null : String(page.next_token),
+  };
+}

@@ -239,3 +239,44 @@ synapseTest("a revoked admin's power-level entries are removed", async (hs) => {
   await f.settle();
   for (const room of PUBLIC) assert.equal(await f.level("rita", room), undefined, room);
 });
+
+synapseTest(
+  "people waiting for a first login cost one look per interval, and are joined when they appear",
+  async (hs) => {
+    const calls: string[] = [];
+    const counting = {
+      baseUrl: hs.http.baseUrl,
+      call: <T>(token: string | null, options: Parameters<typeof hs.http.call<T>>[1]) => {
+        calls.push(`${options.method} ${options.path.replace(/\/users\/[^/]+$/, "/users/{id}")}`);
+        return hs.http.call<T>(token, options);
+      },
+    };
+    await using f = await lifecycleFixture(hs, { http: counting });
+    const waiting = Array.from({ length: 30 }, (_, i) => `late${i}`);
+    for (const name of waiting) {
+      await f.lifecycle.submit(
+        {
+          action: "created",
+          userId: f.userId(name),
+          callsign: name,
+          uuid: "u",
+          receivedAt: new Date(),
+        },
+        { wait: false },
+      );
+    }
+    const lists = () => calls.filter((c) => c === "GET /_synapse/admin/v2/users").length;
+    const lookups = () => calls.filter((c) => c === "GET /_synapse/admin/v2/users/{id}").length;
+    await waitFor("every waiting person looked at once", () => lookups() >= waiting.length);
+    const afterFirst = lookups();
+    await waitFor("three more looks for new accounts", () => lists() >= 4, { timeoutMs: 30_000 });
+    assert.equal(lookups(), afterFirst, "nobody is looked up again while nobody appears");
+
+    await f.login("late7");
+    await waitFor("late7 joined", async () => (await f.joined("late7")).length === 4, {
+      timeoutMs: 30_000,
+    });
+    assert.equal(await f.level("late0", "general"), undefined);
+    assert.equal((await f.joined("late0")).length, 0);
+  },
+);
