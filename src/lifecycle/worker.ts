@@ -73,6 +73,9 @@ export function createWorker(o: WorkerOptions): Worker {
   let levels: PowerLevelWriter | null = o.levels ?? null;
   let lastPendingCount = 0;
   const loginWatch = createLoginWatch({ http: o.http, store: o.store, log: o.log });
+  // Synapse unreachable (or 5xx, 429): one backoff for Synapse, not one per person, so an outage
+  // with many people pending is one probe per interval instead of a retry storm.
+  let outage: { until: number; failures: number } | null = null;
   const loginPollMs = o.loginPollMs ?? 5000;
   let nextLoginPoll = 0;
 
@@ -116,6 +119,7 @@ export function createWorker(o: WorkerOptions): Worker {
         userId,
         record,
       );
+      outage = null; // Synapse answered
       if (result.kind === "done") {
         await o.store.markApplied(userId, generation);
         _settle(userId, generation, true);
@@ -138,6 +142,14 @@ export function createWorker(o: WorkerOptions): Worker {
       const message = err instanceof Error ? err.message : String(err);
       const retryAfter = err instanceof SynapseError ? err.retryAfterMs : null;
       if (err instanceof SynapseError && err.status === 401) o.onTokenRejected?.(message);
+      if (_unavailable(err)) {
+        const failures = (outage?.failures ?? 0) + 1;
+        const wait = retryAfter ?? Math.min(maxBackoff, 1000 * 2 ** Math.min(failures - 1, 16));
+        outage = { until: Date.now() + wait, failures };
+        if (failures === 1) {
+          o.log.warn("Synapse is unavailable; pausing all lifecycle work", { error: message });
+        }
+      }
       const delay = retryAfter ?? Math.min(maxBackoff, 1000 * 2 ** Math.min(record.attempts, 16));
       await o.store.markRetry(userId, generation, {
         at: Date.now() + delay,
@@ -213,7 +225,12 @@ export function createWorker(o: WorkerOptions): Worker {
           const again = await o.store.listPending().catch(() => pending);
           pending.splice(0, pending.length, ...again);
         }
-        const due = pending.filter((p) => p.nextAttemptAt <= now && !inFlight.has(p.userId));
+        let due = pending.filter((p) => p.nextAttemptAt <= now && !inFlight.has(p.userId));
+        if (outage !== null) {
+          // Paused: after the backoff, one person's attempt probes Synapse for everyone.
+          due = now < outage.until || inFlight.size > 0 ? [] : due.slice(0, 1);
+          if (now < outage.until) sleepMs = Math.min(sleepMs, outage.until - now);
+        }
         const unprimed = due.filter((p) => primed.get(p.userId) !== p.generation);
         if (unprimed.length > 1) await primeLevels(unprimed, ready);
         for (const p of due) {
@@ -305,4 +322,10 @@ async function _inBatches<T, R>(
     out.push(...await Promise.all(items.slice(i, i + size).map(fn)));
   }
   return out;
+}
+
+/** Synapse could not serve anyone: unreachable, overloaded (5xx) or rate-limiting (429). */
+function _unavailable(err: unknown): boolean {
+  return err instanceof SynapseError &&
+    (err.status === 0 || err.status >= 500 || err.status === 429);
 }

@@ -280,3 +280,44 @@ synapseTest(
     assert.equal((await f.joined("late0")).length, 0);
   },
 );
+
+synapseTest(
+  "an outage with many people pending is one probe per backoff, not a retry per person",
+  async (hs) => {
+    const proxy = startFaultProxy(hs.url);
+    try {
+      await using f = await lifecycleFixture(hs, {
+        http: createSynapseHttp({ baseUrl: proxy.url, timeoutMs: 2000 }),
+      });
+      const names = Array.from({ length: 24 }, (_, i) => `out${i}`);
+      await Promise.all(names.map((n) => f.login(n)));
+      proxy.down();
+      for (const n of names) {
+        await f.lifecycle.submit(
+          {
+            action: "created",
+            userId: f.userId(n),
+            callsign: n,
+            uuid: "u",
+            receivedAt: new Date(),
+          },
+          { wait: false },
+        );
+      }
+      const failed = () => f.log.lines.filter((l) => l.includes("attempt failed; will retry"));
+      await waitFor("three probes to fail", () => failed().length >= 3, { timeoutMs: 30_000 });
+      // Without the shared pause every one of the 24 fails at once (concurrency 16, then the rest).
+      assert.ok(failed().length < 16, `${failed().length} failed attempts`);
+      assert.equal(
+        f.log.lines.filter((l) => l.includes("pausing all lifecycle work")).length,
+        1,
+        "the outage is reported once",
+      );
+      proxy.up();
+      await f.settle(90_000);
+      for (const n of ["out0", "out23"]) assert.equal((await f.joined(n)).length, 4, n);
+    } finally {
+      await proxy.close();
+    }
+  },
+);
