@@ -3,6 +3,7 @@
  * both listeners, as RM and nginx would call it.
  */
 import assert from "node:assert/strict";
+import { waitFor } from "./support/wait.ts";
 import { startServiceProcess, writeManifest } from "./support/service.ts";
 import { crud } from "./support/app.ts";
 import { synapseTest, type TestHomeserver, uniqueName } from "./support/synapse.ts";
@@ -77,14 +78,13 @@ synapseTest(
   async (hs) => {
     const s = await startService(await onSynapse(hs, "svc"));
     try {
-      let status: { bootstrap: { phase: string; rooms: Record<string, string> | null } } | null =
-        null;
-      const deadline = Date.now() + 60_000;
-      while (Date.now() < deadline) {
-        status = JSON.parse((await s.plainGet("/api/v1/status")).text);
-        if (status?.bootstrap.phase === "ready") break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      type Status = { bootstrap: { phase: string; rooms: Record<string, string> | null } };
+      let status: Status | null = null;
+      await waitFor("the bootstrap", async () => {
+        status = JSON.parse((await s.plainGet("/api/v1/status")).text) as Status;
+        return status.bootstrap.phase === "ready";
+      }, { timeoutMs: 60_000 }).catch(() => {});
+      status = status as Status | null;
       assert.equal(status?.bootstrap.phase, "ready", JSON.stringify(status));
       assert.deepEqual(Object.keys(status?.bootstrap.rooms ?? {}).sort(), [
         "admin",
@@ -111,10 +111,11 @@ synapseTest("/metrics parses as Prometheus text and moves when work happens", as
   const s = await startService(await onSynapse(hs, "met"));
   try {
     const scrape = async () => parsePrometheus((await s.plainGet("/metrics")).text);
-    const deadline = Date.now() + 60_000;
-    while ((await scrape()).get("matrixrmapi_bootstrap_ready") !== 1 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitFor(
+      "bootstrap_ready 1",
+      async () => (await scrape()).get("matrixrmapi_bootstrap_ready") === 1,
+      { timeoutMs: 60_000 },
+    ).catch(() => {}); // asserted next, with the scrape in the message
     const before = await scrape();
     assert.equal(before.get("matrixrmapi_bootstrap_ready"), 1);
     assert.equal(before.get('matrixrmapi_bootstrap_phase{phase="ready"}'), 1);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { waitFor } from "../support/wait.ts";
 import { homeserver, synapseTest, testAdmin, type TestHomeserver } from "../support/synapse.ts";
 import { harness, newDeployment } from "../support/bootstrap.ts";
 import { roomState } from "../../src/synapse/rooms.ts";
@@ -163,7 +164,7 @@ if (homeserver !== null) {
       await using kv = await Deno.openKv(":memory:");
       const h = harness(late, dep, kv, { http: createSynapseHttp({ baseUrl: late.url }) });
       const running = h.runToReady(90_000);
-      await new Promise((r) => setTimeout(r, 1500));
+      await waitFor("a failed look for Synapse", () => h.bootstrap.status().lastError !== null);
       assert.equal(h.bootstrap.status().phase, "waiting_for_synapse");
       assert.match(h.bootstrap.status().lastError ?? "", /unreachable/);
       const server = await startHomeserver({

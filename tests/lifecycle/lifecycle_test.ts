@@ -134,7 +134,10 @@ synapseTest(
       }
       const status = await f.worker.pending();
       assert.equal(status.count, 1);
-      await new Promise((r) => setTimeout(r, 1500));
+      await waitFor(
+        "a failed attempt",
+        async () => (await f.worker.pending()).users[0]?.last_error ?? null,
+      );
       assert.match((await f.worker.pending()).users[0]?.last_error ?? "", /M_CONNECTION_FAILED/);
       proxy.up();
       await f.settle(60_000);

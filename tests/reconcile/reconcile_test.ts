@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { waitFor } from "../support/wait.ts";
 import { synapseTest } from "../support/synapse.ts";
 import { lifecycleFixture } from "../support/lifecycle.ts";
 import { startFakeRm } from "../support/fake_rm.ts";
@@ -109,14 +110,10 @@ synapseTest(
     assert.equal(await s.f.level("ada", "general"), undefined, "a dry run promotes nobody");
     await s.reconciler.run();
     // nobody-yet never logs in, so it stays pending, as it should; ada's wish is what must land.
-    const deadline = Date.now() + 30_000;
-    for (;;) {
+    await waitFor("ada's promotion applied", async () => {
       const ada = await s.f.store.get(s.f.userId("ada"));
-      if ((ada !== null && ada.appliedGeneration === ada.generation) || Date.now() > deadline) {
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      return ada !== null && ada.appliedGeneration === ada.generation;
+    }, { timeoutMs: 30_000 });
     for (const k of PUBLIC) assert.equal(await s.f.level("ada", k), 100, k);
     assert.ok((await s.f.joined("ada")).includes(s.f.ready.rooms.admin));
     assert.match(
