@@ -325,6 +325,7 @@ async function serve(): Promise<number> {
       hostname: config.bindHost,
       port: config.http.port,
       log,
+      limits: config.limits,
     });
     closers.unshift(() => plain.close());
     // The bootstrap runs in the background: the API answers from the first moment.
@@ -396,6 +397,7 @@ async function _startMtls(
     caPems,
     crl,
     log,
+    limits: config.limits,
   });
   const unsubscribe = managed?.certificate.onChange((pair) =>
     listener.setCertificate(pair.certPem, pair.keyPem)

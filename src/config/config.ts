@@ -39,6 +39,16 @@ export interface Config {
     readonly crlPath: string | null;
   };
   readonly http: { readonly port: number };
+  /** Timeouts and the connection cap, applied to each listener separately. */
+  readonly limits: {
+    /** The request head (and on mTLS the handshake) must arrive within this. */
+    readonly headersTimeoutMs: number;
+    /** The whole request, head and body, must arrive within this. */
+    readonly requestTimeoutMs: number;
+    /** An idle keep-alive connection is closed after this. */
+    readonly idleTimeoutMs: number;
+    readonly maxConnections: number;
+  };
   readonly bindHost: string;
   readonly proxy: {
     readonly trustHeader: boolean;
@@ -116,6 +126,11 @@ const EnvSchema = z.object({
   MTLS_CRL_PATH: optional(path),
   MTLS_PORT: port(4625),
   HTTP_PORT: port(8012),
+  // Both listeners, each on its own.
+  HTTP_HEADERS_TIMEOUT_S: z.coerce.number().int().min(1).max(3600).default(10),
+  HTTP_REQUEST_TIMEOUT_S: z.coerce.number().int().min(1).max(3600).default(30),
+  HTTP_IDLE_TIMEOUT_S: z.coerce.number().int().min(1).max(3600).default(30),
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(65_535).default(64),
   BIND_HOST: z.string().min(1).default("0.0.0.0"),
   MTLS_TRUST_PROXY_HEADER: flag(false),
   MTLS_HEADER_NAME: z.string().regex(/^[A-Za-z0-9-]+$/, { message: "must be a header name" })
@@ -191,6 +206,12 @@ export async function parseConfig(
       "MTLS_TRUSTED_PROXIES: must list the proxy addresses (CIDR) when MTLS_TRUST_PROXY_HEADER=true",
     );
   }
+  if (e.HTTP_HEADERS_TIMEOUT_S > e.HTTP_REQUEST_TIMEOUT_S) {
+    problems.push(
+      `HTTP_HEADERS_TIMEOUT_S: must not exceed HTTP_REQUEST_TIMEOUT_S ` +
+        `(${e.HTTP_HEADERS_TIMEOUT_S} > ${e.HTTP_REQUEST_TIMEOUT_S})`,
+    );
+  }
   if (e.MTLS_ENABLED && e.HTTP_PORT !== 0 && e.MTLS_PORT === e.HTTP_PORT) {
     problems.push(`MTLS_PORT: must differ from HTTP_PORT (both ${e.HTTP_PORT})`);
   }
@@ -233,6 +254,12 @@ export async function parseConfig(
       crlPath: e.MTLS_CRL_PATH ?? null,
     },
     http: { port: e.HTTP_PORT },
+    limits: {
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_S * 1000,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_S * 1000,
+      idleTimeoutMs: e.HTTP_IDLE_TIMEOUT_S * 1000,
+      maxConnections: e.HTTP_MAX_CONNECTIONS,
+    },
     bindHost: e.BIND_HOST,
     proxy: {
       trustHeader: e.MTLS_TRUST_PROXY_HEADER,

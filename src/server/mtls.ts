@@ -1,4 +1,7 @@
-/** @module The mTLS listener: node:https in Deno (the only node:* user), with CRL enforcement. */
+/**
+ * @module The mTLS listener: node:https in Deno, with CRL enforcement and the limits of
+ * `limits.ts`.
+ */
 // Why node:https: Deno.serve can neither ask for nor verify client certificates. The handshake
 // verifies the chain; this module adds what node:https does not do (it ignores `crl`).
 import https from "node:https";
@@ -14,6 +17,14 @@ import type { Logger } from "../log/logger.ts";
 import type { CrlGuard } from "./crl.ts";
 import type { RunningListener } from "./plain.ts";
 import { normaliseSerial } from "./serial.ts";
+import {
+  applyServerLimits,
+  closeWhenBodyUnread,
+  DEFAULT_LIMITS,
+  forwardTlsBackpressure,
+  limitServerOptions,
+  type ListenerLimits,
+} from "./limits.ts";
 
 export interface MtlsListenerOptions {
   readonly fetch: (request: Request, env: AppBindings) => Response | Promise<Response>;
@@ -26,6 +37,8 @@ export interface MtlsListenerOptions {
   readonly caPems: readonly string[];
   readonly crl: CrlGuard;
   readonly log: Logger;
+  /** Timeouts and the connection cap. @default DEFAULT_LIMITS */
+  readonly limits?: ListenerLimits;
 }
 
 /** A certificate and the issuer (as @peculiar/x509 prints names) whose CRL may list it. */
@@ -158,10 +171,11 @@ export interface MtlsListener extends RunningListener {
 /** Starts the listener; resolves once it accepts connections. */
 export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsListener> {
   const { log, crl } = options;
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const cas = options.caPems.map(_trustedCa);
   // Read once per TLS connection: getPeerCertificate() per request halves throughput.
   const admitted = new WeakMap<object, Admitted>();
-  const sockets = new Set<Socket>(); // every open connection, so close() can end keep-alives
+  let backpressureWarned = false;
   const secureContext = (cert: string, key: string) => ({
     ca: [...options.caPems],
     cert,
@@ -176,8 +190,14 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
       requestCert: true,
       rejectUnauthorized: true,
       ...secureContext(options.serverCertPem, options.serverKeyPem),
+      ...limitServerOptions(limits),
+      // A connection that never completes the handshake counts against the cap until this.
+      handshakeTimeout: limits.headersTimeoutMs,
     },
-    fetch: function handleMtlsRequest(request: Request, env: HttpBindings | Http2Bindings) {
+    fetch: closeWhenBodyUnread(function handleMtlsRequest(
+      request: Request,
+      env: HttpBindings | Http2Bindings,
+    ) {
       const socket = env.incoming.socket; // the TLSSocket vetConnection saw (HTTP/1.1 only)
       const peer = admitted.get(socket);
       if (peer === undefined) {
@@ -200,8 +220,10 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
       return options.fetch(request, {
         transport: { kind: "mtls", identity: peer.identity, remoteAddress: peer.remoteAddress },
       });
-    },
+    }),
   });
+  // Every open connection (TCP, then TLS), so close() can end keep-alives.
+  const sockets = applyServerLimits(server as https.Server, limits);
 
   function track(socket: Socket): void {
     if (sockets.has(socket)) return;
@@ -209,7 +231,6 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
     socket.once("close", () => sockets.delete(socket));
   }
 
-  server.on("connection", track);
   server.on("secureConnection", function vetConnection(socket: TLSSocket) {
     track(socket);
     const remoteAddress = socket.remoteAddress ?? "";
@@ -235,6 +256,10 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
       });
     }
     admitted.set(socket, { identity: reading.identity, links, remoteAddress });
+    if (!forwardTlsBackpressure(socket) && !backpressureWarned) {
+      backpressureWarned = true;
+      log.warn("cannot pause TLS reads at the TCP level; unread request data may pile up");
+    }
   });
   server.on("tlsClientError", (err: Error, socket: TLSSocket) => {
     // No certificate, a foreign CA, a v1 certificate: the TLS layer refused it before us.

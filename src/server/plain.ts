@@ -1,15 +1,28 @@
 /**
- * @module The plain HTTP listener (`HTTP_PORT`, `Deno.serve`): public endpoints, and the proxy
- * header mode when it is enabled. It reports the peer address; it never asserts an identity.
+ * @module The plain HTTP listener (`HTTP_PORT`): public endpoints, and the proxy header mode
+ * when it is enabled. It reports the peer address; it never asserts an identity. It is
+ * node:http through @hono/node-server, not `Deno.serve`, for what `Deno.serve` cannot do:
+ * header, request and idle timeouts and a connection cap (`limits.ts`).
  */
+import http from "node:http";
+import { createAdaptorServer, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import type { AppBindings } from "../http/env.ts";
 import type { Logger } from "../log/logger.ts";
+import {
+  applyServerLimits,
+  closeWhenBodyUnread,
+  DEFAULT_LIMITS,
+  limitServerOptions,
+  type ListenerLimits,
+} from "./limits.ts";
 
 export interface PlainListenerOptions {
   readonly fetch: (request: Request, env: AppBindings) => Response | Promise<Response>;
   readonly hostname: string;
   readonly port: number;
   readonly log: Logger;
+  /** Timeouts and the connection cap. @default DEFAULT_LIMITS */
+  readonly limits?: ListenerLimits;
 }
 
 export interface RunningListener {
@@ -18,32 +31,58 @@ export interface RunningListener {
   close(): Promise<void>;
 }
 
+/** How long close() lets requests in progress finish before it ends their connections. */
+const CLOSE_GRACE_MS = 2000;
+
+/** Starts the listener; resolves once it accepts connections. */
 export function startPlainListener(options: PlainListenerOptions): Promise<RunningListener> {
+  const { log } = options;
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const server = createAdaptorServer({
+    overrideGlobalObjects: false, // the process's own Request/Response stay Deno's
+    createServer: http.createServer,
+    serverOptions: limitServerOptions(limits),
+    fetch: closeWhenBodyUnread(async function handlePlainRequest(
+      request: Request,
+      env: HttpBindings | Http2Bindings, // HTTP/1.1 only: node:http serves no HTTP/2
+    ) {
+      const remoteAddress = env.incoming.socket.remoteAddress ?? "";
+      try {
+        return await options.fetch(request, { transport: { kind: "plain", remoteAddress } });
+      } catch (err) {
+        log.error("plain HTTP handler failed", { error: err });
+        return new Response(
+          JSON.stringify({ success: false, error: "Internal error", extra: "internal" }),
+          { status: 500, headers: { "content-type": "application/json" } },
+        );
+      }
+    }),
+  }) as http.Server;
+  const sockets = applyServerLimits(server, limits);
+
   return new Promise((resolve, reject) => {
-    try {
-      const server = Deno.serve({
-        hostname: options.hostname,
-        port: options.port,
-        onListen: function listening(addr) {
-          options.log.info("plain HTTP listener ready", {
-            hostname: addr.hostname,
-            port: addr.port,
-          });
-          resolve({ port: addr.port, close: () => server.shutdown() });
-        },
-        onError: function failed(err) {
-          options.log.error("plain HTTP handler failed", { error: err });
-          return new Response(
-            JSON.stringify({ success: false, error: "Internal error", extra: "internal" }),
-            { status: 500, headers: { "content-type": "application/json" } },
-          );
-        },
-      }, function handle(request, info) {
-        const remoteAddress = info.remoteAddr.hostname;
-        return options.fetch(request, { transport: { kind: "plain", remoteAddress } });
+    server.once("error", reject);
+    server.listen(options.port, options.hostname, () => {
+      server.off("error", reject);
+      server.on("error", (err: Error) => log.error("plain HTTP listener error", { error: err }));
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : options.port;
+      log.info("plain HTTP listener ready", { hostname: options.hostname, port });
+      resolve({
+        port,
+        close: () =>
+          new Promise<void>((done) => {
+            // Stop accepting and end idle keep-alives; requests in progress get a moment.
+            server.close(() => {
+              clearTimeout(grace);
+              done();
+            });
+            server.closeIdleConnections();
+            const grace = setTimeout(() => {
+              for (const socket of sockets) socket.destroy();
+            }, CLOSE_GRACE_MS);
+          }),
       });
-    } catch (err) {
-      reject(err);
-    }
+    });
   });
 }

@@ -193,3 +193,40 @@ Deno.test("parseConfig() defaults the public homeserver URL to synapse.<domain> 
   const set = await testConfig({ SYNAPSE_PUBLIC_URL: "https://chat.example.org" });
   assert.equal(set.synapse.publicUrl, "https://chat.example.org/");
 });
+
+Deno.test("parseConfig() reads the listener limits, with defaults, and checks them", async () => {
+  assert.deepEqual((await testConfig()).limits, {
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    idleTimeoutMs: 30_000,
+    maxConnections: 64,
+  });
+  assert.deepEqual(
+    (await testConfig({
+      HTTP_HEADERS_TIMEOUT_S: "2",
+      HTTP_REQUEST_TIMEOUT_S: "5",
+      HTTP_IDLE_TIMEOUT_S: "7",
+      HTTP_MAX_CONNECTIONS: "16",
+    })).limits,
+    { headersTimeoutMs: 2000, requestTimeoutMs: 5000, idleTimeoutMs: 7000, maxConnections: 16 },
+  );
+  const bad = await parseConfig({
+    SYNAPSE_REGISTRATION_SECRET: "s",
+    HTTP_HEADERS_TIMEOUT_S: "0",
+    HTTP_IDLE_TIMEOUT_S: "1.5",
+    HTTP_MAX_CONNECTIONS: "none",
+  }, files({}));
+  assert.equal(bad.ok, false);
+  const text = !bad.ok ? bad.problems.join("\n") : "";
+  for (const name of ["HTTP_HEADERS_TIMEOUT_S", "HTTP_IDLE_TIMEOUT_S", "HTTP_MAX_CONNECTIONS"]) {
+    assert.match(text, new RegExp(`^${name}: `, "m"), `missing ${name} in:\n${text}`);
+  }
+  const inverted = await parseConfig({
+    SYNAPSE_REGISTRATION_SECRET: "s",
+    HTTP_HEADERS_TIMEOUT_S: "40",
+    HTTP_REQUEST_TIMEOUT_S: "30",
+  }, files({}));
+  assert.ok(
+    !inverted.ok && /^HTTP_HEADERS_TIMEOUT_S: must not exceed/m.test(inverted.problems[0]!),
+  );
+});

@@ -292,7 +292,7 @@ synapseTest(
       await using f = await lifecycleFixture(hs, {
         http: createSynapseHttp({ baseUrl: proxy.url, timeoutMs: 2000 }),
       });
-      const names = Array.from({ length: 24 }, (_, i) => `out${i}`);
+      const names = Array.from({ length: 40 }, (_, i) => `out${i}`);
       await Promise.all(names.map((n) => f.login(n)));
       proxy.down();
       for (const n of names) {
@@ -307,10 +307,17 @@ synapseTest(
           { wait: false },
         );
       }
-      const failed = () => f.log.lines.filter((l) => l.includes("attempt failed; will retry"));
-      await waitFor("three probes to fail", () => failed().length >= 3, { timeoutMs: 30_000 });
-      // Without the shared pause every one of the 24 fails at once (concurrency 16, then the rest).
-      assert.ok(failed().length < 16, `${failed().length} failed attempts`);
+      const failed = () =>
+        f.log.lines.flatMap((l, i) => l.includes("attempt failed; will retry") ? [i] : []);
+      const paused = () => f.log.lines.findIndex((l) => l.includes("pausing all lifecycle work"));
+      await waitFor(
+        "two probes after the pause",
+        () => paused() >= 0 && failed().filter((i) => i > paused()).length >= 2,
+        { timeoutMs: 30_000 },
+      );
+      // Without the shared pause each of the 40 fails at once and then again on its own backoff;
+      // with it, only what was already in flight (at most 16) fails before the probes.
+      assert.ok(failed().length < 30, `${failed().length} failed attempts`);
       assert.equal(
         f.log.lines.filter((l) => l.includes("pausing all lifecycle work")).length,
         1,
