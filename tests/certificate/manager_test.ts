@@ -78,6 +78,14 @@ async function harness(shared?: { pki: TestPki; rm: FakeRm }): Promise<Harness> 
   return h;
 }
 
+/** RM's people list over mTLS with `pair`: proves RM's mTLS host accepts the identity. */
+const askRm = (h: Harness, pair: { certPem: string; keyPem: string }) =>
+  fetchPeople({
+    baseUri: h.rm.baseUri,
+    certPem: pair.certPem,
+    keyPem: pair.keyPem,
+    caPems: [h.pki.chainPem],
+  });
 const serialOf = (pem: string) => parseBundle(pem)[0]!.serialNumber;
 const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
 
@@ -96,12 +104,7 @@ Deno.test("a fresh volume and a csr_jwt yield a pair RM's mTLS host accepts", as
   const leaf = parseBundle(onDisk)[0]!;
   const eku = leaf.getExtension(x509.ExtendedKeyUsageExtension)!;
   assert.ok(eku.usages.includes(x509.ExtendedKeyUsage.clientAuth));
-  const people = await fetchPeople({
-    baseUri: h.rm.baseUri,
-    certPem: identity.certPem,
-    keyPem: identity.keyPem,
-    caPems: [h.pki.chainPem],
-  });
+  const people = await askRm(h, identity);
   assert.equal(people.ok, true);
   assert.deepEqual(h.rm.callers, [CN]);
   assert.equal(h.rm.calls.signCsr, 1);
@@ -227,12 +230,7 @@ Deno.test("a key written before a crash is reused; a PKCS#1 key from the Python 
   assert.equal(await Deno.readTextFile(h.keyPath), pkcs1, "the key was kept as it was");
   const spki = new Uint8Array(await crypto.subtle.exportKey("spki", keys.publicKey));
   assert.deepEqual(new Uint8Array(parseBundle(identity.certPem)[0]!.publicKey.rawData), spki);
-  const people = await fetchPeople({
-    baseUri: h.rm.baseUri,
-    certPem: identity.certPem,
-    keyPem: identity.keyPem,
-    caPems: [h.pki.chainPem],
-  });
+  const people = await askRm(h, identity);
   assert.equal(people.ok, true, "rustls takes the PKCS#1 key");
 });
 
@@ -268,12 +266,7 @@ Deno.test("renewal at two thirds of a short validity swaps the pair and outlives
     { timeoutMs: 30_000 },
   );
   const current = manager.current()!;
-  const people = await fetchPeople({
-    baseUri: h.rm.baseUri,
-    certPem: current.certPem,
-    keyPem: current.keyPem,
-    caPems: [h.pki.chainPem],
-  });
+  const people = await askRm(h, current);
   assert.equal(people.ok, true, "the identity still works after the first one expired");
 });
 
