@@ -188,7 +188,15 @@ async function serve(): Promise<number> {
   const startedAt = new Date();
   let tokenRejected = Promise.withResolvers<void>();
   const wishes = createWishStore(kv);
-  const levels = createPowerLevelWriter(synapse, () => bootstrap.ready()?.token ?? "");
+  // No token while the bootstrap runs again: fail the write plainly (retried with backoff) rather
+  // than send an empty token, whose 401 would count as the bot's token being rejected once more.
+  const levels = createPowerLevelWriter(synapse, () => {
+    const ready = bootstrap.ready();
+    if (ready === null) {
+      throw new Error(`the bot is not ready (bootstrap ${bootstrap.status().phase})`);
+    }
+    return ready.token;
+  });
   const worker = createWorker({
     store: wishes,
     http: synapse,
