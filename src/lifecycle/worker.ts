@@ -111,6 +111,9 @@ export function createWorker(o: WorkerOptions): Worker {
   async function process(userId: string, ready: ReadyView): Promise<void> {
     const record = await o.store.get(userId);
     if (record === null || record.appliedGeneration >= record.generation) return;
+    // The pending list this was picked from may be stale: an attempt that just ended has set
+    // a later time, so this would repeat it at once.
+    if (record.nextAttemptAt > Date.now()) return;
     const generation = record.generation;
     levels ??= createPowerLevelWriter(o.http, () => o.ready()?.token ?? ready.token);
     try {
