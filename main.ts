@@ -20,7 +20,11 @@ import {
 import { createRmProductApi } from "./src/rm/product_api.ts";
 import { createOidcRegistration, OIDC_PHASES } from "./src/keycloak/oidc_client.ts";
 import { createRegistrationApi } from "./src/keycloak/registration_api.ts";
-import { certificateStatusJson, oidcStatusJson } from "./src/http/routes/status.ts";
+import {
+  bootstrapStatusJson,
+  certificateStatusJson,
+  oidcStatusJson,
+} from "./src/http/routes/status.ts";
 import { createApp } from "./src/http/app.ts";
 import { openApiDocument } from "./src/http/routes/docs.ts";
 import { createUnavailableLifecycle, type Lifecycle } from "./src/lifecycle/lifecycle.ts";
@@ -48,10 +52,10 @@ import { createCrlGuard } from "./src/server/crl.ts";
 import { SERVICE_VERSION, versionLine } from "./src/version.ts";
 import { createStore } from "./src/store/store.ts";
 import { sleep } from "./src/util/sleep.ts";
+import { dirname } from "./src/util/path.ts";
 import { createSynapseHttp } from "./src/synapse/http.ts";
 import { BOOTSTRAP_PHASES, createBootstrap } from "./src/bootstrap/bootstrap.ts";
-import { statusJson, summariseHealth } from "./src/bootstrap/health.ts";
-import type { StatusResponse } from "./src/http/routes/status.ts";
+import { summariseHealth } from "./src/bootstrap/health.ts";
 
 const EXIT_CONFIG = 2;
 
@@ -134,7 +138,7 @@ async function serve(): Promise<number> {
     Deno.addSignalListener(signal, () => stopped.resolve());
   }
 
-  await Deno.mkdir(_dirname(config.kvPath), { recursive: true });
+  await Deno.mkdir(dirname(config.kvPath), { recursive: true });
   const kv = await Deno.openKv(config.kvPath);
   const closers: Array<() => Promise<void> | void> = [() => kv.close()];
   const store = createStore(kv);
@@ -272,7 +276,7 @@ async function serve(): Promise<number> {
       status: async () => {
         const pending = await worker.pending();
         return {
-          bootstrap: statusJson(bootstrap.status()) as StatusResponse["bootstrap"],
+          bootstrap: bootstrapStatusJson(bootstrap.status()),
           certificate: certificateStatusJson(certificate.status(), new Date()),
           oidc: oidcStatusJson(oidc.status(), config.keycloak.redirectUri),
           lifecycle: {
@@ -529,11 +533,6 @@ async function _closeAll(closers: Array<() => Promise<void> | void>, log: Logger
       log.warn("error while closing", { error: err });
     }
   }
-}
-
-function _dirname(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i <= 0 ? (i === 0 ? "/" : ".") : path.slice(0, i);
 }
 
 function _print(text: string, stream: "stdout" | "stderr" = "stdout"): void {

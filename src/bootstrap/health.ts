@@ -27,16 +27,3 @@ export function summariseHealth(
     extra: `bootstrap ${s.phase} since ${s.since.toISOString()} (attempt ${s.attempt})${detail}`,
   };
 }
-
-/** The status endpoint's JSON view of the bootstrap. */
-export function statusJson(s: BootstrapStatus): Record<string, unknown> {
-  return {
-    phase: s.phase,
-    since: s.since.toISOString(),
-    attempt: s.attempt,
-    last_error: s.lastError,
-    last_error_at: s.lastErrorAt?.toISOString() ?? null,
-    bot_user_id: s.botUserId,
-    rooms: s.rooms,
-  };
-}

@@ -4,6 +4,8 @@
  * rename; a pair is swapped key first with both halves already on disk, so a crash at any moment
  * leaves a usable pair, a key awaiting its certificate, or a swap the next start completes.
  */
+import { readTextOrNull } from "../config/config.ts";
+import { dirname } from "../util/path.ts";
 
 export interface PairPaths {
   readonly certPath: string;
@@ -23,23 +25,14 @@ export function stagedPaths(paths: PairPaths): PairPaths {
 
 export async function readStored(paths: PairPaths): Promise<StoredPair> {
   return {
-    certPem: await readIfExists(paths.certPath),
-    keyPem: await readIfExists(paths.keyPath),
+    certPem: await readTextOrNull(paths.certPath),
+    keyPem: await readTextOrNull(paths.keyPath),
   };
-}
-
-export async function readIfExists(path: string): Promise<string | null> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return null;
-    throw err;
-  }
 }
 
 /** Writes `text` to `path` atomically with `mode`, creating the directory. */
 export async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
-  await Deno.mkdir(_dirname(path), { recursive: true });
+  await Deno.mkdir(dirname(path), { recursive: true });
   const temp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
   try {
     const file = await Deno.open(temp, { write: true, createNew: true, mode });
@@ -92,9 +85,4 @@ export async function removeIfExists(path: string): Promise<void> {
   await Deno.remove(path).catch((err) => {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   });
-}
-
-function _dirname(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i <= 0 ? (i === 0 ? "/" : ".") : path.slice(0, i);
 }

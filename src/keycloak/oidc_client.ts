@@ -6,7 +6,8 @@
  */
 import type { Logger } from "../log/logger.ts";
 import type { ClientPair, KcTokenResult } from "../rm/product_api.ts";
-import { readIfExists, setAside, writeAtomic } from "../certificate/files.ts";
+import { setAside, writeAtomic } from "../certificate/files.ts";
+import { readTextOrNull } from "../config/config.ts";
 import { backoffMs, sleep } from "../util/sleep.ts";
 import { RegisteredClient, type RegistrationApi } from "./registration_api.ts";
 
@@ -110,7 +111,7 @@ export function createOidcRegistration(o: OidcRegistrationOptions): OidcRegistra
 
   /** The client in the file, or `null` when there is none or it was unusable (set aside). */
   async function adopt(): Promise<RegisteredClient | null> {
-    const text = await readIfExists(o.path);
+    const text = await readTextOrNull(o.path);
     if (text === null) return null;
     let json: unknown;
     try {

@@ -1,5 +1,5 @@
 /**
- * @module The real Keycloak that tools/keycloak/with_keycloak.ts started, and its admin API.
+ * @module The real Keycloak that tools/synapse/with_homeserver.ts --with-keycloak started, and its admin API.
  * Without one: tests are ignored loudly outside CI and fail in CI.
  */
 import { type KeycloakAdmin, keycloakAdmin } from "../../tools/keycloak/admin.ts";
@@ -29,7 +29,7 @@ if (keycloak === null && !inCi) {
   // deno-lint-ignore no-console
   console.error(
     `\n!!! tests/support/keycloak.ts: no Keycloak (${why()}), so the real-Keycloak tests are ` +
-      "IGNORED.\n!!! Run through tools/keycloak/with_keycloak.ts; with CI=true this fails.\n",
+      "IGNORED.\n!!! Run through deno task test; with CI=true this fails.\n",
   );
 }
 
@@ -37,7 +37,7 @@ if (keycloak === null && !inCi) {
 export function keycloakTest(name: string, fn: (kc: TestKeycloak) => Promise<void>): void {
   if (keycloak === null && !inCi) {
     Deno.test({
-      name: `${name} (NEEDS KEYCLOAK: run through tools/keycloak/with_keycloak.ts)`,
+      name: `${name} (NEEDS KEYCLOAK: run through deno task test)`,
       ignore: true,
       fn: () => {},
     });

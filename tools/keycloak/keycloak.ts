@@ -2,6 +2,7 @@
  * @module A real Keycloak for tests and development: pinned, cached in `.local/keycloak/`, run
  * in dev mode on loopback, each start with its own data, stopped with all its processes.
  */
+import { runUntilStopped, trapStopSignals } from "../until_stopped.ts";
 import { type KeycloakAdmin, keycloakAdmin } from "./admin.ts";
 import {
   cacheDir,
@@ -266,26 +267,15 @@ async function _cli(args: string[]): Promise<number> {
     _say("usage: keycloak.ts install | run [--port N]");
     return 64;
   }
-  const { promise: signalled, resolve } = Promise.withResolvers<Deno.Signal>();
-  const ac = new AbortController();
-  const on = {
-    SIGINT: () => (resolve("SIGINT"), ac.abort()),
-    SIGTERM: () => (resolve("SIGTERM"), ac.abort()),
-  };
-  for (const [sig, fn] of Object.entries(on)) Deno.addSignalListener(sig as Deno.Signal, fn);
+  const trap = trapStopSignals();
   const kc = await startKeycloak({
     log: _say,
-    signal: ac.signal,
+    signal: trap.signal,
     ...flag === undefined ? {} : { port: Number(value) },
   });
   _say(`KEYCLOAK_URL=${kc.url}\nKEYCLOAK_ADMIN_USER=${kc.adminUser}`);
   _say(`KEYCLOAK_ADMIN_PASSWORD=${kc.adminPassword}\nlog: ${kc.dir}/stdout.log`);
-  _say("Running; Ctrl-C (SIGINT) or SIGTERM stops it.");
-  const why = await Promise.race([signalled, kc.exited.then((s) => `exit code ${s.code}`)]);
-  for (const [sig, fn] of Object.entries(on)) Deno.removeSignalListener(sig as Deno.Signal, fn);
-  await kc.stop();
-  _say(`Keycloak stopped (${why}).`);
-  return why.startsWith("SIG") ? 0 : 1;
+  return await runUntilStopped(kc, trap, "Keycloak", _say);
 }
 
 if (import.meta.main) {

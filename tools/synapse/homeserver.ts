@@ -1,4 +1,5 @@
 /** @module A real Synapse for tests and development: pinned, cached in a venv, run on loopback. */
+import { runUntilStopped, trapStopSignals } from "../until_stopped.ts";
 
 const _path = (rel: string) => decodeURIComponent(new URL(rel, import.meta.url).pathname);
 const REPO_ROOT = _path("../..");
@@ -320,18 +321,11 @@ async function _cli(args: string[]): Promise<number> {
   );
   const port = flags["--port"] === undefined ? {} : { port: Number(flags["--port"]) };
   const name = flags["--server-name"] === undefined ? {} : { serverName: flags["--server-name"] };
+  const trap = trapStopSignals();
   const hs = await startHomeserver({ log: _say, ...port, ...name });
   _say(`SYNAPSE_URL=${hs.url}\nSYNAPSE_SERVER_NAME=${hs.serverName}`);
   _say(`SYNAPSE_REGISTRATION_SECRET_FILE=${hs.secretFile}\nlog: ${hs.dir}/homeserver.log`);
-  _say("Running; Ctrl-C (SIGINT) or SIGTERM stops it.");
-  const { promise: signalled, resolve } = Promise.withResolvers<Deno.Signal>();
-  const on = { SIGINT: () => resolve("SIGINT"), SIGTERM: () => resolve("SIGTERM") };
-  for (const [sig, fn] of Object.entries(on)) Deno.addSignalListener(sig as Deno.Signal, fn);
-  const why = await Promise.race([signalled, hs.exited.then((s) => `exit code ${s.code}`)]);
-  for (const [sig, fn] of Object.entries(on)) Deno.removeSignalListener(sig as Deno.Signal, fn);
-  await hs.stop();
-  _say(`Synapse stopped (${why}).`);
-  return why.startsWith("SIG") ? 0 : 1;
+  return await runUntilStopped(hs, trap, "Synapse", _say);
 }
 
 if (import.meta.main) {

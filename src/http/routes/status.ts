@@ -3,23 +3,43 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { App, AppDeps } from "../app.ts";
 import type { CertificateStatus } from "../../certificate/manager.ts";
 import type { OidcStatus } from "../../keycloak/oidc_client.ts";
+import type { BootstrapStatus } from "../../bootstrap/bootstrap.ts";
 
-const OidcJson = z.object({
+/** What every background task reports: its phase, since when, and its last failure. */
+const phaseFields = {
   phase: z.string(),
   since: z.string(),
   attempt: z.number().int(),
   last_error: z.string().nullable(),
   last_error_at: z.string().nullable(),
+};
+
+interface TaskState {
+  readonly phase: string;
+  readonly since: Date;
+  readonly attempt: number;
+  readonly lastError: string | null;
+  readonly lastErrorAt: Date | null;
+}
+
+function phaseJson(s: TaskState) {
+  return {
+    phase: s.phase,
+    since: s.since.toISOString(),
+    attempt: s.attempt,
+    last_error: s.lastError,
+    last_error_at: s.lastErrorAt?.toISOString() ?? null,
+  };
+}
+
+const OidcJson = z.object({
+  ...phaseFields,
   client_id: z.string().nullable(),
   redirect_uri: z.string(),
 }).openapi("OidcClientStatus");
 
 const CertificateJson = z.object({
-  phase: z.string(),
-  since: z.string(),
-  attempt: z.number().int(),
-  last_error: z.string().nullable(),
-  last_error_at: z.string().nullable(),
+  ...phaseFields,
   cn: z.string().nullable(),
   serial: z.string().nullable(),
   not_before: z.string().nullable(),
@@ -30,11 +50,7 @@ const CertificateJson = z.object({
 
 export const StatusResponse = z.object({
   bootstrap: z.object({
-    phase: z.string(),
-    since: z.string(),
-    attempt: z.number().int(),
-    last_error: z.string().nullable(),
-    last_error_at: z.string().nullable(),
+    ...phaseFields,
     bot_user_id: z.string(),
     rooms: z.record(z.string(), z.string()).nullable(),
   }),
@@ -78,11 +94,7 @@ export function certificateStatusJson(
 ): z.infer<typeof CertificateJson> {
   const c = s.certificate;
   return {
-    phase: s.phase,
-    since: s.since.toISOString(),
-    attempt: s.attempt,
-    last_error: s.lastError,
-    last_error_at: s.lastErrorAt?.toISOString() ?? null,
+    ...phaseJson(s),
     cn: c?.cn ?? null,
     serial: c?.serial ?? null,
     not_before: c?.notBefore.toISOString() ?? null,
@@ -95,12 +107,13 @@ export function certificateStatusJson(
 /** Synapse's OIDC client as the status endpoint shows it (its ID, never its secret or tokens). */
 export function oidcStatusJson(s: OidcStatus, redirectUri: string): z.infer<typeof OidcJson> {
   return {
-    phase: s.phase,
-    since: s.since.toISOString(),
-    attempt: s.attempt,
-    last_error: s.lastError,
-    last_error_at: s.lastErrorAt?.toISOString() ?? null,
+    ...phaseJson(s),
     client_id: s.clientId,
     redirect_uri: redirectUri,
   };
+}
+
+/** The bootstrap as the status endpoint shows it. */
+export function bootstrapStatusJson(s: BootstrapStatus): StatusResponse["bootstrap"] {
+  return { ...phaseJson(s), bot_user_id: s.botUserId, rooms: s.rooms };
 }
