@@ -277,7 +277,11 @@ Deno.test("a refused renewal keeps the old pair and makes the failure visible", 
   const manager = h.start();
   const first = await waitFor("enrolment", () => manager.current());
   h.rm.signing = "refuse"; // before two thirds (10 s) have passed
-  await waitFor("a refused renewal", () => manager.status().lastError?.includes("HTTP 403"));
+  // Two thirds of 15 s, then an RSA-4096 key: allow a slow machine's key generation its tail.
+  await waitFor("a refused renewal", () => manager.status().lastError?.includes("HTTP 403"), {
+    timeoutMs: 60_000,
+    detail: () => manager.status(),
+  });
   assert.equal(manager.status().phase, "renewing");
   assert.equal(manager.current()!.certPem, first.certPem);
   assert.equal(await Deno.readTextFile(h.certPath), first.certPem);
@@ -285,7 +289,10 @@ Deno.test("a refused renewal keeps the old pair and makes the failure visible", 
   assert.ok(h.log.lines.some((l) => l.includes("renewal") && l.includes('"error"')));
   h.rm.signing = "normal";
   h.rm.validityMs = 3_600_000;
-  await waitFor("renewal once RM agrees", () => manager.current()!.certPem !== first.certPem);
+  await waitFor("renewal once RM agrees", () => manager.current()!.certPem !== first.certPem, {
+    timeoutMs: 60_000,
+    detail: () => manager.status(),
+  });
   assert.equal(manager.status().phase, "ready");
 });
 
