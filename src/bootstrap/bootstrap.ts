@@ -8,7 +8,9 @@ import type { RoomIds } from "../matrix/deployment.ts";
 import type { SynapseHttp } from "../synapse/http.ts";
 import { disableRatelimit } from "../synapse/users.ts";
 import type { Store } from "../store/store.ts";
-import { applyRoomState, ensureRooms } from "./rooms.ts";
+import { ensureRooms } from "./rooms.ts";
+import { reconcileRoomState } from "../rooms/state.ts";
+import type { PowerLevelWriter } from "../rooms/power_levels.ts";
 import { obtainBotToken } from "./token.ts";
 import { sleep } from "../util/sleep.ts";
 
@@ -53,6 +55,8 @@ export interface BootstrapOptions {
   readonly legacyTokenFile: string;
   readonly readText: (path: string) => Promise<string | null>;
   readonly log: Logger;
+  /** The process's power-level serialiser: the bootstrap's level writes wait their turn too. */
+  readonly levels: PowerLevelWriter;
   /** Identifies this process in the KV lease. @default a random UUID */
   readonly holder?: string;
   /** Backoff between attempts: first and cap, in ms. @default [500, 30000] */
@@ -133,12 +137,11 @@ export function createBootstrap(o: BootstrapOptions): Bootstrap {
       enter("obtaining_token");
       const token = await obtainBotToken({ ...o, log: o.log });
       enter("rate_limits");
-      if (!(await disableRatelimit(o.http, token.accessToken, botUserId))) {
+      if (!(await disableRatelimit(o.http.as(token.accessToken), botUserId))) {
         throw new Error("Synapse did not keep the bot's rate-limit override at 0/0");
       }
       const ctx = {
-        http: o.http,
-        token: token.accessToken,
+        synapse: o.http.as(token.accessToken),
         botUserId,
         deployment: o.deployment,
         serverName: o.serverName,
@@ -147,7 +150,10 @@ export function createBootstrap(o: BootstrapOptions): Bootstrap {
       enter("rooms");
       const { ids, created } = await ensureRooms(ctx);
       enter("room_state");
-      const writes = await applyRoomState(ctx, ids);
+      const writes = (await reconcileRoomState(
+        { ...ctx, rooms: ids, levels: o.levels },
+        { purpose: "bootstrap" },
+      )).length;
       await o.store.setRooms({
         version: 1,
         serverName: o.serverName,

@@ -1,24 +1,24 @@
 /**
- * @module Bootstrap steps for rooms: find each room by alias or create it (surviving alias races),
- * then bring its state to the spec, writing only what differs.
+ * @module The bootstrap's room step: find each room by alias or create it (surviving alias
+ * races), created with the spec's state from its first event. Bringing existing rooms to the
+ * spec is `rooms/state.ts`, shared with the drift pass.
  */
 import type { Logger } from "../log/logger.ts";
-import { ROOM_KEYS, roomAlias, type RoomIds, type RoomKey } from "../matrix/deployment.ts";
-import type { SynapseHttp } from "../synapse/http.ts";
-import { createRoom, makeRoomAdmin, putState, resolveAlias, roomState } from "../synapse/rooms.ts";
-import { roomMembers } from "../synapse/membership.ts";
 import {
-  deepEqual,
-  desiredPowerLevels,
-  ENCRYPTION,
-  ROOM_VERSION,
-  roomStateSpec,
+  ROOM_KEYS,
+  roomAlias,
+  type RoomIds,
+  type RoomKey,
   roomText,
-} from "./spec.ts";
+} from "../matrix/deployment.ts";
+import type { SynapseCaller } from "../synapse/http.ts";
+import { createRoom, makeRoomAdmin, resolveAlias } from "../synapse/rooms.ts";
+import { roomMembers } from "../synapse/membership.ts";
+import { desiredPowerLevels, ENCRYPTION, ROOM_VERSION } from "../rooms/spec.ts";
 
 export interface RoomContext {
-  readonly http: SynapseHttp;
-  readonly token: string;
+  /** Calls as the bot, with the token the bootstrap just obtained. */
+  readonly synapse: SynapseCaller;
   readonly botUserId: string;
   readonly deployment: string;
   readonly serverName: string;
@@ -34,13 +34,13 @@ export async function ensureRooms(ctx: RoomContext): Promise<{ ids: RoomIds; cre
     // Bounded: a taken alias means another creator won, and the next lookup finds its room.
     for (let attempt = 0; ids[key] === undefined; attempt++) {
       if (attempt >= 5) throw new Error(`Cannot find or create ${alias}: the alias keeps changing`);
-      const existing = await resolveAlias(ctx.http, ctx.token, alias);
+      const existing = await resolveAlias(ctx.synapse, alias);
       if (existing !== null) {
         await _adopt(ctx, key, alias, existing);
         ids[key] = existing;
         break;
       }
-      const result = await createRoom(ctx.http, ctx.token, _createBody(key, ctx, ids.space));
+      const result = await createRoom(ctx.synapse, _createBody(key, ctx, ids.space));
       if (result.kind === "created") {
         ids[key] = result.roomId;
         created.push(key);
@@ -63,13 +63,12 @@ async function _adopt(
   alias: string,
   roomId: string,
 ): Promise<void> {
-  const isMember = async () =>
-    (await roomMembers(ctx.http, ctx.token, roomId)).includes(ctx.botUserId);
+  const isMember = async () => (await roomMembers(ctx.synapse, roomId)).includes(ctx.botUserId);
   if (await isMember()) return;
   // The alias can appear a moment before its creator's join does (another creator racing us).
   await new Promise((r) => setTimeout(r, 500));
   if (await isMember()) return;
-  await makeRoomAdmin(ctx.http, ctx.token, roomId, ctx.botUserId);
+  await makeRoomAdmin(ctx.synapse, roomId, ctx.botUserId);
   ctx.log.warn("adopted an existing room the bot was not in", {
     room: key,
     alias,
@@ -117,32 +116,4 @@ function _createBody(
     // Complete maps: the override is shallow, and a partial `events` would drop Synapse's defaults.
     power_level_content_override: desiredPowerLevels(null, key, ctx.botUserId),
   };
-}
-
-/** Writes every managed state event whose current content differs; returns how many it wrote. */
-export async function applyRoomState(ctx: RoomContext, ids: RoomIds): Promise<number> {
-  let writes = 0;
-  for (const key of ROOM_KEYS) {
-    const roomId = ids[key];
-    const state = await roomState(ctx.http, ctx.token, roomId);
-    const current = (type: string, stateKey = "") =>
-      state.find((e) => e.type === type && e.state_key === stateKey)?.content ?? null;
-
-    for (const spec of roomStateSpec(key, ids, ctx.deployment, ctx.serverName)) {
-      const now = current(spec.type, spec.stateKey);
-      if (now !== null && spec.satisfiedBy(now)) continue;
-      await putState(ctx.http, ctx.token, roomId, spec.type, spec.stateKey, spec.content);
-      writes++;
-      ctx.log.info("set room state", { room: key, type: spec.type, state_key: spec.stateKey });
-    }
-
-    const levels = current("m.room.power_levels");
-    const desired = desiredPowerLevels(levels, key, ctx.botUserId);
-    if (!deepEqual(levels, desired)) {
-      await putState(ctx.http, ctx.token, roomId, "m.room.power_levels", "", desired);
-      writes++;
-      ctx.log.info("set room power levels", { room: key });
-    }
-  }
-  return writes;
 }

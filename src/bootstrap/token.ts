@@ -39,7 +39,7 @@ export async function obtainBotToken(ctx: TokenContext): Promise<BotTokenRecord>
 }
 
 async function _accepted(ctx: TokenContext, token: string, botId: string): Promise<boolean> {
-  const who = await whoami(ctx.http, token);
+  const who = await whoami(ctx.http.as(token));
   return who.kind === "valid" && who.userId === botId;
 }
 
@@ -131,7 +131,7 @@ async function _recover(ctx: TokenContext, botId: string, why: string): Promise<
   if (helper.kind !== "registered") throw new Error(`Cannot recover the bot: ${helperName} exists`);
   let record: BotTokenRecord | null = null;
   try {
-    const bot = await getUser(ctx.http, helper.accessToken, botId);
+    const bot = await getUser(ctx.http.as(helper.accessToken), botId);
     if (bot === null || bot.deactivated) {
       const gone = bot === null ? `Synapse has no user ${botId}` : `${botId} is deactivated`;
       const at = new Date().toISOString();
@@ -143,10 +143,10 @@ async function _recover(ctx: TokenContext, botId: string, why: string): Promise<
       });
       throw new Error(`Cannot recover the bot: ${gone}. ${_BOT_LOST_HELP}`);
     }
-    if (!bot.admin) await setServerAdmin(ctx.http, helper.accessToken, botId);
-    record = _record(botId, await loginAs(ctx.http, helper.accessToken, botId), "recovered");
-    await retireUser(ctx.http, record.accessToken, helper.userId);
-    await logout(ctx.http, helper.accessToken);
+    if (!bot.admin) await setServerAdmin(ctx.http.as(helper.accessToken), botId);
+    record = _record(botId, await loginAs(ctx.http.as(helper.accessToken), botId), "recovered");
+    await retireUser(ctx.http.as(record.accessToken), helper.userId);
+    await logout(ctx.http.as(helper.accessToken));
     await ctx.store.setBotToken(record);
     ctx.log.warn("recovered the bot through a one-off admin, now locked and without admin rights", {
       bot: botId,
@@ -157,7 +157,7 @@ async function _recover(ctx: TokenContext, botId: string, why: string): Promise<
   } finally {
     if (record === null) {
       // Nothing depends on the helper yet: remove it for good.
-      await deactivateUser(ctx.http, helper.accessToken, helper.userId, false).catch((err) =>
+      await deactivateUser(ctx.http.as(helper.accessToken), helper.userId, false).catch((err) =>
         ctx.log.error("cannot deactivate the one-off recovery admin; do it by hand", {
           helper: helper.userId,
           error: err,
@@ -176,7 +176,7 @@ async function _ensureAdmin(
   record: BotTokenRecord,
 ): Promise<BotTokenRecord> {
   try {
-    await getUser(ctx.http, record.accessToken, botId);
+    await getUser(ctx.http.as(record.accessToken), botId);
     return record;
   } catch (err) {
     if (err instanceof SynapseError && err.status === 403) {

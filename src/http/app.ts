@@ -3,9 +3,7 @@
  * connections arrive (the listeners pass the transport in as bindings).
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { Config } from "../config/config.ts";
-import type { Lifecycle } from "../lifecycle/lifecycle.ts";
-import type { Logger } from "../log/logger.ts";
+import type { App, AppDeps } from "./deps.ts";
 import { ApiError, createErrorHandler } from "./errors.ts";
 import { type IdentityEnv, identityMiddleware } from "./identity.ts";
 import { requestLogMiddleware } from "./request_log.ts";
@@ -13,29 +11,14 @@ import { limitBody } from "./body_limit.ts";
 import { BROWSER_ROUTES, rmCors, rmOrigin } from "./cors.ts";
 import { authorisationRules, authorise } from "./authorize.ts";
 import { registerUserRoutes } from "./routes/users.ts";
-import { type HealthReport, registerHealthRoutes } from "./routes/health.ts";
+import { registerHealthRoutes } from "./routes/health.ts";
 import { registerDescriptionRoutes } from "./routes/descriptions.ts";
 import { registerClientRoutes } from "./routes/clients.ts";
 import { registerDocsRoutes } from "./routes/docs.ts";
-import { registerStatusRoutes, type StatusResponse } from "./routes/status.ts";
-import { type ReconcileResponse, registerOperationsRoutes } from "./routes/operations.ts";
+import { registerStatusRoutes } from "./routes/status.ts";
+import { registerOperationsRoutes } from "./routes/operations.ts";
 
-/** Everything the HTTP layer needs; built by `main.ts`, or by tests with fakes where useful. */
-export interface AppDeps {
-  readonly config: Config;
-  readonly lifecycle: Lifecycle;
-  /** Current health, for the healthcheck endpoint. */
-  readonly health: () => Promise<HealthReport> | HealthReport;
-  /** The service's own state, for `GET /api/v1/status`. */
-  readonly status: () => Promise<StatusResponse> | StatusResponse;
-  /** Prometheus text for `/metrics`. */
-  readonly metrics: () => Promise<string>;
-  /** Runs reconciliation now; `null` when it is off or cannot run yet. */
-  readonly reconcile: (dryRun: boolean) => Promise<ReconcileResponse | null>;
-  readonly log: Logger;
-}
-
-export type App = OpenAPIHono<IdentityEnv>;
+export type { App, AppDeps } from "./deps.ts";
 
 /** Largest request body we read; RM's bodies are a few kilobytes (a PEM and two strings). */
 export const MAX_BODY_BYTES = 64 * 1024;

@@ -3,11 +3,11 @@
  * when enabled, the proxy's `X-ClientCert-DN` header; plus the per-route authorisation guards.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppBindings, PeerIdentity } from "./env.ts";
+import type { AppBindings, PeerIdentity } from "../transport/bindings.ts";
 import { ApiError } from "./errors.ts";
 import { addressInBlocks, type CidrBlock } from "../config/cidr.ts";
 import type { Logger } from "../log/logger.ts";
-import { commonNameOf, parseDistinguishedName } from "./dn.ts";
+import { commonNameOf, parseDistinguishedName } from "../transport/dn.ts";
 
 export interface IdentityPolicy {
   /** Honour the proxy header at all (`MTLS_TRUST_PROXY_HEADER`). */

@@ -2,11 +2,12 @@
  * @module Brings Synapse to one person's wish, idempotently: every step first asks or tolerates
  * "already so", so repeating it after a crash or a duplicate callback changes nothing.
  */
-import type { SynapseHttp } from "../synapse/http.ts";
+import type { SynapseCaller } from "../synapse/http.ts";
 import { adminJoin, joinedRooms, kick } from "../synapse/membership.ts";
 import { deactivateUser, getUser } from "../synapse/users.ts";
 import type { RoomIds } from "../matrix/deployment.ts";
-import type { PowerLevelWriter } from "./power_levels.ts";
+import type { PowerLevelWriter } from "../rooms/power_levels.ts";
+import { ADMIN_LEVEL, PUBLIC_ROOMS } from "../rooms/spec.ts";
 import type { Wish } from "./wish.ts";
 import { WAITING_FOR_LOGIN } from "./login_watch.ts";
 
@@ -16,12 +17,9 @@ import { WAITING_FOR_LOGIN } from "./login_watch.ts";
  */
 export const LOGIN_RECHECK_MS = 10 * 60_000;
 
-export const ADMIN_LEVEL = 100;
-const PUBLIC = ["space", "general", "helpdesk", "offtopic"] as const;
-
 export interface ConvergeContext {
-  readonly http: SynapseHttp;
-  readonly token: string;
+  /** Calls as the bot. */
+  readonly synapse: SynapseCaller;
   readonly rooms: RoomIds;
   readonly levels: PowerLevelWriter;
 }
@@ -36,7 +34,7 @@ export async function converge(
   userId: string,
   wish: Wish,
 ): Promise<ConvergeResult> {
-  const user = await getUser(ctx.http, ctx.token, userId);
+  const user = await getUser(ctx.synapse, userId);
   // People are never server admins; the bot, its recovery admins and operators are. Acting on
   // such an account (kick, deactivate, a lower level) could lock the service out of Synapse.
   if (user?.admin) {
@@ -60,13 +58,13 @@ export async function converge(
   // together then meet in the same power-level write.
   const levels = wish.admin
     ? Promise.all(
-      PUBLIC.map((key) => ctx.levels.set(ctx.rooms[key], { userId, level: ADMIN_LEVEL })),
+      PUBLIC_ROOMS.map((key) => ctx.levels.set(ctx.rooms[key], { userId, level: ADMIN_LEVEL })),
     )
     : Promise.resolve([]);
   const joins = (async () => {
     if (!wish.member) return "joined";
-    for (const key of PUBLIC) {
-      if (await adminJoin(ctx.http, ctx.token, ctx.rooms[key], userId) === "userMissing") {
+    for (const key of PUBLIC_ROOMS) {
+      if (await adminJoin(ctx.synapse, ctx.rooms[key], userId) === "userMissing") {
         return "userMissing";
       }
     }
@@ -77,15 +75,17 @@ export async function converge(
     return { kind: "waiting", reason: WAITING_FOR_LOGIN, retryMs: LOGIN_RECHECK_MS };
   }
   if (wish.admin) {
-    await adminJoin(ctx.http, ctx.token, ctx.rooms.admin, userId);
+    await adminJoin(ctx.synapse, ctx.rooms.admin, userId);
     return {
       kind: "done",
       detail: `${userId} is an admin: level ${ADMIN_LEVEL}, in the admin room`,
     };
   }
   if (wish.everAdmin) {
-    await Promise.all(PUBLIC.map((key) => ctx.levels.set(ctx.rooms[key], { userId, level: null })));
-    await kick(ctx.http, ctx.token, ctx.rooms.admin, userId, "No longer an admin in Deploy App");
+    await Promise.all(
+      PUBLIC_ROOMS.map((key) => ctx.levels.set(ctx.rooms[key], { userId, level: null })),
+    );
+    await kick(ctx.synapse, ctx.rooms.admin, userId, "No longer an admin in Deploy App");
   }
   return {
     kind: "done",
@@ -104,15 +104,17 @@ async function _revoke(
   if (!exists) {
     return { kind: "done", detail: `${userId} has no Matrix account; nothing to deactivate` };
   }
-  if (active) await deactivateUser(ctx.http, ctx.token, userId, true);
+  if (active) await deactivateUser(ctx.synapse, userId, true);
   // A revoked person keeps no power-level entry (the rooms' state stays bounded).
-  await Promise.all(PUBLIC.map((key) => ctx.levels.set(ctx.rooms[key], { userId, level: null })));
+  await Promise.all(
+    PUBLIC_ROOMS.map((key) => ctx.levels.set(ctx.rooms[key], { userId, level: null })),
+  );
   // Synapse answers before it has parted the rooms; done only once it has. It usually takes
   // well under a second, so look a few times before handing the wish back to the queue.
-  let rooms = await joinedRooms(ctx.http, ctx.token, userId);
+  let rooms = await joinedRooms(ctx.synapse, userId);
   for (let i = 0; i < 10 && rooms.length > 0; i++) {
     await new Promise((r) => setTimeout(r, 100));
-    rooms = await joinedRooms(ctx.http, ctx.token, userId);
+    rooms = await joinedRooms(ctx.synapse, userId);
   }
   if (rooms.length > 0) {
     return {

@@ -5,7 +5,7 @@
  * wait; a KV write only when someone appeared.
  */
 import type { Logger } from "../log/logger.ts";
-import type { SynapseHttp } from "../synapse/http.ts";
+import type { SynapseCaller } from "../synapse/http.ts";
 import { newestUsers } from "../synapse/users.ts";
 import type { LoginWatermark, WishStore } from "../store/wishes.ts";
 
@@ -14,11 +14,12 @@ export const WAITING_FOR_LOGIN = "the person has not logged in to Matrix yet";
 
 export interface LoginWatch {
   /** Looks once; returns how many waiting people appeared (their wishes are now due). */
-  poll(token: string): Promise<number>;
+  poll(): Promise<number>;
 }
 
 export interface LoginWatchOptions {
-  readonly http: SynapseHttp;
+  /** Calls as the bot. */
+  readonly synapse: SynapseCaller;
   readonly store: WishStore;
   readonly log: Logger;
   /** Pages read per look at most (100 accounts each); the rest waits for the next look. */
@@ -40,15 +41,14 @@ export function createLoginWatch(o: LoginWatchOptions): LoginWatch {
   }
 
   return {
-    async poll(token) {
+    async poll() {
       if (mark === undefined) mark = await o.store.getLoginWatermark();
       const fresh: Array<{ userId: string; createdAt: number }> = [];
       let from: string | undefined;
       let reachedMark = false;
       for (let page = 0; page < maxPages && !reachedMark; page++) {
         const { users, next } = await newestUsers(
-          o.http,
-          token,
+          o.synapse,
           from === undefined ? {} : { from },
         );
         for (const u of users) {

@@ -5,23 +5,24 @@
  */
 import type { Logger } from "../log/logger.ts";
 import type { RoomIds } from "../matrix/deployment.ts";
-import { SynapseError, type SynapseHttp } from "../synapse/http.ts";
+import { type SynapseCaller, SynapseError } from "../synapse/http.ts";
 import type { WishStore } from "../store/wishes.ts";
 import { getUser } from "../synapse/users.ts";
-import { ADMIN_LEVEL, converge } from "./converge.ts";
-import { createPowerLevelWriter, type PowerLevelWriter } from "./power_levels.ts";
+import { converge } from "./converge.ts";
+import { createPowerLevelWriter, type PowerLevelWriter } from "../rooms/power_levels.ts";
+import { ADMIN_LEVEL, PUBLIC_ROOMS } from "../rooms/spec.ts";
 import { createLoginWatch } from "./login_watch.ts";
 
-export interface ReadyView {
-  readonly token: string;
-  readonly rooms: RoomIds;
+/** The bot as the worker sees it: calls as the bot, and the rooms once the bootstrap is done. */
+export interface WorkerBot extends SynapseCaller {
+  /** The deployment's rooms; `null` while the bootstrap runs (the worker waits). */
+  current(): { readonly rooms: RoomIds } | null;
 }
 
 export interface WorkerOptions {
   readonly store: WishStore;
-  readonly http: SynapseHttp;
-  /** The bootstrap's result; the worker waits while it is `null`. */
-  readonly ready: () => ReadyView | null;
+  /** The bot's session: it owns the token and handles a rejected one. */
+  readonly bot: WorkerBot;
   readonly log: Logger;
   /** People converged at once. @default 16 */
   readonly concurrency?: number;
@@ -29,8 +30,6 @@ export interface WorkerOptions {
   readonly maxBackoffMs?: number;
   /** The process's power-level serialiser; created here when absent. */
   readonly levels?: PowerLevelWriter;
-  /** Synapse said the bot's token is dead (401): the bootstrap must obtain a new one. */
-  readonly onTokenRejected?: (reason: string) => void;
   /** How often new Matrix accounts are looked for while work is pending. @default 5000 */
   readonly loginPollMs?: number;
 }
@@ -38,12 +37,13 @@ export interface WorkerOptions {
 export interface PendingStatus {
   readonly count: number;
   readonly oldestAgeSeconds: number | null;
+  /** The first 100 pending people. */
   readonly users: ReadonlyArray<{
-    user_id: string;
-    pending_since: string | null;
-    attempts: number;
-    last_error: string | null;
-    waiting_for: string | null;
+    readonly userId: string;
+    readonly pendingSince: Date | null;
+    readonly attempts: number;
+    readonly lastError: string | null;
+    readonly waitingFor: string | null;
   }>;
 }
 
@@ -59,7 +59,7 @@ export interface Worker {
   waitApplied(userId: string, generation: number, timeoutMs: number): Promise<boolean>;
   run(signal: AbortSignal): Promise<void>;
   pending(): Promise<PendingStatus>;
-  levels(): PowerLevelWriter | null;
+  levels(): PowerLevelWriter;
 }
 
 const POLL_MS = 1000;
@@ -70,9 +70,9 @@ export function createWorker(o: WorkerOptions): Worker {
   const inFlight = new Set<string>();
   const waiters = new Map<string, Array<{ generation: number; resolve: (ok: boolean) => void }>>();
   let wakeUp: (() => void) | null = null;
-  let levels: PowerLevelWriter | null = o.levels ?? null;
+  const levels: PowerLevelWriter = o.levels ?? createPowerLevelWriter(o.bot);
   let lastPendingCount = 0;
-  const loginWatch = createLoginWatch({ http: o.http, store: o.store, log: o.log });
+  const loginWatch = createLoginWatch({ synapse: o.bot, store: o.store, log: o.log });
   // Synapse unreachable (or 5xx, 429): one backoff for Synapse, not one per person, so an outage
   // with many people pending is one probe per interval instead of a retry storm.
   let outage: { until: number; failures: number } | null = null;
@@ -80,11 +80,11 @@ export function createWorker(o: WorkerOptions): Worker {
   let nextLoginPoll = 0;
 
   /** One look for new accounts, when it is time and someone waits; never fails the loop. */
-  async function lookForLogins(ready: ReadyView): Promise<number> {
+  async function lookForLogins(): Promise<number> {
     if (lastPendingCount === 0 || Date.now() < nextLoginPoll) return 0;
     nextLoginPoll = Date.now() + loginPollMs;
     try {
-      return await loginWatch.poll(ready.token);
+      return await loginWatch.poll();
     } catch (err) {
       // Synapse down or slow: the next look (or the wish's own safety net) catches up.
       o.log.debug("cannot look for new Matrix accounts", { error: err });
@@ -108,20 +108,15 @@ export function createWorker(o: WorkerOptions): Worker {
     else waiters.delete(userId);
   }
 
-  async function process(userId: string, ready: ReadyView): Promise<void> {
+  async function process(userId: string, rooms: RoomIds): Promise<void> {
     const record = await o.store.get(userId);
     if (record === null || record.appliedGeneration >= record.generation) return;
     // The pending list this was picked from may be stale: an attempt that just ended has set
     // a later time, so this would repeat it at once.
     if (record.nextAttemptAt > Date.now()) return;
     const generation = record.generation;
-    levels ??= createPowerLevelWriter(o.http, () => o.ready()?.token ?? ready.token);
     try {
-      const result = await converge(
-        { http: o.http, token: ready.token, rooms: ready.rooms, levels },
-        userId,
-        record,
-      );
+      const result = await converge({ synapse: o.bot, rooms, levels }, userId, record);
       outage = null; // Synapse answered
       if (result.kind === "done") {
         await o.store.markApplied(userId, generation);
@@ -144,7 +139,6 @@ export function createWorker(o: WorkerOptions): Worker {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const retryAfter = err instanceof SynapseError ? err.retryAfterMs : null;
-      if (err instanceof SynapseError && err.status === 401) o.onTokenRejected?.(message);
       if (_unavailable(err)) {
         const failures = (outage?.failures ?? 0) + 1;
         const wait = retryAfter ?? Math.min(maxBackoff, 1000 * 2 ** Math.min(failures - 1, 16));
@@ -182,9 +176,8 @@ export function createWorker(o: WorkerOptions): Worker {
   const primedWrites = new Set<Promise<void>>();
   async function primeLevels(
     due: ReadonlyArray<{ userId: string; generation: number }>,
-    ready: ReadyView,
+    rooms: RoomIds,
   ) {
-    levels ??= createPowerLevelWriter(o.http, () => o.ready()?.token ?? ready.token);
     const writer = levels;
     const records = await Promise.all(due.map((p) => o.store.get(p.userId).catch(() => null)));
     const candidates = records.flatMap((record, i) => {
@@ -193,7 +186,7 @@ export function createWorker(o: WorkerOptions): Worker {
       return record === null || record.revoked || !record.everAdmin ? [] : [{ p, record }];
     });
     const people = await _inBatches(candidates, 16, async (c) => {
-      const user = await getUser(o.http, ready.token, c.p.userId).catch(() => null);
+      const user = await getUser(o.bot, c.p.userId).catch(() => null);
       // Missing, deactivated or a server admin (not a person): converging decides, not priming.
       return user === null || user.deactivated || user.admin ? null : c;
     });
@@ -201,8 +194,8 @@ export function createWorker(o: WorkerOptions): Worker {
       if (c === null) continue;
       const { p, record } = c;
       const level = record.admin ? ADMIN_LEVEL : null;
-      for (const key of ["space", "general", "helpdesk", "offtopic"] as const) {
-        const write = writer.set(ready.rooms[key], { userId: p.userId, level }).catch(() => {});
+      for (const key of PUBLIC_ROOMS) {
+        const write = writer.set(rooms[key], { userId: p.userId, level }).catch(() => {});
         primedWrites.add(write);
         write.finally(() => primedWrites.delete(write));
       }
@@ -214,9 +207,9 @@ export function createWorker(o: WorkerOptions): Worker {
     const tasks = new Set<Promise<void>>();
     signal.addEventListener("abort", wake, { once: true });
     while (!signal.aborted) {
-      const ready = o.ready();
+      const rooms = o.bot.current()?.rooms ?? null;
       let sleepMs = POLL_MS;
-      if (ready !== null) {
+      if (rooms !== null) {
         const now = Date.now();
         const pending = await o.store.listPending().catch((err) => {
           o.log.error("cannot list pending work", { error: err });
@@ -224,7 +217,7 @@ export function createWorker(o: WorkerOptions): Worker {
         });
         lastPendingCount = pending.length;
         // Someone appeared: their wishes are due now; read the index again to see them.
-        if (await lookForLogins(ready) > 0) {
+        if (await lookForLogins() > 0) {
           const again = await o.store.listPending().catch(() => pending);
           pending.splice(0, pending.length, ...again);
         }
@@ -235,11 +228,11 @@ export function createWorker(o: WorkerOptions): Worker {
           if (now < outage.until) sleepMs = Math.min(sleepMs, outage.until - now);
         }
         const unprimed = due.filter((p) => primed.get(p.userId) !== p.generation);
-        if (unprimed.length > 1) await primeLevels(unprimed, ready);
+        if (unprimed.length > 1) await primeLevels(unprimed, rooms);
         for (const p of due) {
           if (inFlight.size >= concurrency) break;
           inFlight.add(p.userId);
-          const task = process(p.userId, ready).finally(() => {
+          const task = process(p.userId, rooms).finally(() => {
             inFlight.delete(p.userId);
             tasks.delete(task);
             wake();
@@ -302,11 +295,11 @@ export function createWorker(o: WorkerOptions): Worker {
           ? null
           : Math.round((Date.now() - Math.min(...since)) / 1000),
         users: records.map((r) => ({
-          user_id: r.userId,
-          pending_since: r.pendingSince,
+          userId: r.userId,
+          pendingSince: r.pendingSince === null ? null : new Date(r.pendingSince),
           attempts: r.attempts,
-          last_error: r.lastError,
-          waiting_for: r.waitingFor,
+          lastError: r.lastError,
+          waitingFor: r.waitingFor,
         })),
       };
     },

@@ -153,4 +153,9 @@ export const METRICS = [
     help: "Consecutive failed enrolment or renewal attempts (0 when the last one worked).",
     type: "gauge",
   },
+  {
+    name: "matrixrmapi_task_failures_total",
+    help: "Background tasks that failed (and were started again), or periodic runs that failed.",
+    type: "counter",
+  },
 ] as const;

@@ -135,7 +135,13 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
   return {
     run(options = {}) {
       // One pass at a time; a request during a pass shares its result.
-      running ??= once(options.dryRun ?? false).finally(() => (running = null));
+      running ??= once(options.dryRun ?? false)
+        .catch((err) => {
+          // A pass that throws (not one that reports a failure) is a failed run as well.
+          o.metrics.inc("matrixrmapi_reconcile_runs_total", { result: "failed" });
+          throw err;
+        })
+        .finally(() => (running = null));
       return running;
     },
   };

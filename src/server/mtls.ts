@@ -11,8 +11,8 @@ import { createAdaptorServer, type Http2Bindings, type HttpBindings } from "@hon
 import * as x509 from "./x509.ts";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate, type Name, Version } from "@peculiar/asn1-x509";
-import type { AppBindings, PeerIdentity } from "../http/env.ts";
-import { escapeDnValue } from "../http/dn.ts";
+import type { AppBindings, PeerIdentity } from "../transport/bindings.ts";
+import { escapeDnValue } from "../transport/dn.ts";
 import type { Logger } from "../log/logger.ts";
 import type { CrlGuard } from "./crl.ts";
 import type { RunningListener } from "./plain.ts";

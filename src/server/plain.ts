@@ -6,7 +6,7 @@
  */
 import http from "node:http";
 import { createAdaptorServer, type Http2Bindings, type HttpBindings } from "@hono/node-server";
-import type { AppBindings } from "../http/env.ts";
+import type { AppBindings } from "../transport/bindings.ts";
 import type { Logger } from "../log/logger.ts";
 import {
   applyServerLimits,

@@ -39,10 +39,18 @@ export interface CallOptions<T> {
   readonly searchParams?: Record<string, string>;
 }
 
+/** Calls Synapse as one account: the bot's session, or a token the bootstrap is trying out. */
+export interface SynapseCaller {
+  /** Resolves with the parsed reply or rejects with a SynapseError. */
+  call<T>(options: CallOptions<T>): Promise<T>;
+}
+
 export interface SynapseHttp {
   readonly baseUrl: string;
   /** Calls Synapse; resolves with the parsed reply or rejects with a SynapseError. */
   call<T>(token: string | null, options: CallOptions<T>): Promise<T>;
+  /** A caller with a fixed token: for the bootstrap, before the bot's session has one. */
+  as(token: string | null): SynapseCaller;
 }
 
 /** URL-encodes one path segment: Matrix IDs contain `@ : # !` and more. */
@@ -64,8 +72,9 @@ export function createSynapseHttp(options: SynapseHttpOptions): SynapseHttp {
     retry: 0,
     throwHttpErrors: false,
   });
-  return {
+  const http: SynapseHttp = {
     baseUrl: options.baseUrl,
+    as: (token) => ({ call: (o) => http.call(token, o) }),
     async call(token, o) {
       const endpoint = `${o.method} ${o.path.replace(/\/(@|!|%40|%21|%23)[^/]*/g, "/{id}")}`;
       const started = performance.now();
@@ -113,4 +122,5 @@ export function createSynapseHttp(options: SynapseHttpOptions): SynapseHttp {
       return result.data;
     },
   };
+  return http;
 }

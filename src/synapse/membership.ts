@@ -1,6 +1,6 @@
 /** @module Synapse membership APIs for the lifecycle: admin join, kick, and a user's joined rooms. */
 import { z } from "zod";
-import { enc, SynapseError, type SynapseHttp } from "./http.ts";
+import { enc, type SynapseCaller, SynapseError } from "./http.ts";
 
 export type JoinResult = "joined" | "alreadyJoined" | "userMissing";
 
@@ -10,13 +10,12 @@ export type JoinResult = "joined" | "alreadyJoined" | "userMissing";
  * same errcode as a real refusal; instead of reading the message we ask Synapse who is a member.
  */
 export async function adminJoin(
-  http: SynapseHttp,
-  token: string,
+  synapse: SynapseCaller,
   roomId: string,
   userId: string,
 ): Promise<JoinResult> {
   try {
-    await http.call(token, {
+    await synapse.call({
       method: "POST",
       path: `/_synapse/admin/v1/join/${enc(roomId)}`,
       json: { user_id: userId },
@@ -26,7 +25,7 @@ export async function adminJoin(
   } catch (err) {
     if (err instanceof SynapseError) {
       if (err.status === 404 && err.errcode === "M_NOT_FOUND") return "userMissing";
-      if (err.status === 403 && (await roomMembers(http, token, roomId)).includes(userId)) {
+      if (err.status === 403 && (await roomMembers(synapse, roomId)).includes(userId)) {
         return "alreadyJoined";
       }
     }
@@ -38,14 +37,13 @@ export type KickResult = "kicked" | "notInRoom";
 
 /** Removes `userId` from `roomId`; a user who is not in the room is an outcome, not an error. */
 export async function kick(
-  http: SynapseHttp,
-  token: string,
+  synapse: SynapseCaller,
   roomId: string,
   userId: string,
   reason: string,
 ): Promise<KickResult> {
   try {
-    await http.call(token, {
+    await synapse.call({
       method: "POST",
       path: `/_matrix/client/v3/rooms/${enc(roomId)}/kick`,
       json: { user_id: userId, reason },
@@ -56,7 +54,7 @@ export async function kick(
     // "not in the room" is a 403 M_FORBIDDEN like "cannot kick": confirm with the member list.
     if (
       err instanceof SynapseError && err.status === 403 &&
-      !(await roomMembers(http, token, roomId)).includes(userId)
+      !(await roomMembers(synapse, roomId)).includes(userId)
     ) {
       return "notInRoom";
     }
@@ -66,11 +64,10 @@ export async function kick(
 
 /** Rooms `userId` is joined to (admin API). */
 export async function joinedRooms(
-  http: SynapseHttp,
-  token: string,
+  synapse: SynapseCaller,
   userId: string,
 ): Promise<string[]> {
-  const r = await http.call(token, {
+  const r = await synapse.call({
     method: "GET",
     path: `/_synapse/admin/v1/users/${enc(userId)}/joined_rooms`,
     schema: z.object({ joined_rooms: z.array(z.string()) }),
@@ -80,11 +77,10 @@ export async function joinedRooms(
 
 /** Members of `roomId` (admin API, no membership needed). */
 export async function roomMembers(
-  http: SynapseHttp,
-  token: string,
+  synapse: SynapseCaller,
   roomId: string,
 ): Promise<string[]> {
-  const r = await http.call(token, {
+  const r = await synapse.call({
     method: "GET",
     path: `/_synapse/admin/v1/rooms/${enc(roomId)}/members`,
     schema: z.object({ members: z.array(z.string()) }),

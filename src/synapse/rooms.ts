@@ -1,15 +1,14 @@
 /** @module Synapse room APIs for the bootstrap: alias lookup, room creation, and state read and write. */
 import { z } from "zod";
-import { enc, SynapseError, type SynapseHttp } from "./http.ts";
+import { enc, type SynapseCaller, SynapseError } from "./http.ts";
 
 /** The room an alias points at, or `null` when the alias is free. */
 export async function resolveAlias(
-  http: SynapseHttp,
-  token: string,
+  synapse: SynapseCaller,
   alias: string,
 ): Promise<string | null> {
   try {
-    const r = await http.call(token, {
+    const r = await synapse.call({
       method: "GET",
       path: `/_matrix/client/v3/directory/room/${enc(alias)}`,
       schema: z.object({ room_id: z.string().min(1) }),
@@ -27,12 +26,11 @@ export type CreateRoomResult =
 
 /** Creates a room; a taken alias (400 `M_ROOM_IN_USE`, or 409 when two creates race) is an outcome. */
 export async function createRoom(
-  http: SynapseHttp,
-  token: string,
+  synapse: SynapseCaller,
   body: Record<string, unknown>,
 ): Promise<CreateRoomResult> {
   try {
-    const r = await http.call(token, {
+    const r = await synapse.call({
       method: "POST",
       path: "/_matrix/client/v3/createRoom",
       json: body,
@@ -56,11 +54,10 @@ export type StateEvent = z.infer<typeof StateEvent>;
 
 /** The room's whole current state through the admin API (no membership needed). */
 export async function roomState(
-  http: SynapseHttp,
-  token: string,
+  synapse: SynapseCaller,
   roomId: string,
 ): Promise<StateEvent[]> {
-  const r = await http.call(token, {
+  const r = await synapse.call({
     method: "GET",
     path: `/_synapse/admin/v1/rooms/${enc(roomId)}/state`,
     schema: z.object({ state: z.array(StateEvent) }),
@@ -68,19 +65,19 @@ export async function roomState(
   return r.state;
 }
 
-/** One state event's content, or `null` when the room has none. */
-export async function getState(
-  http: SynapseHttp,
-  token: string,
+/** One state event's content parsed with `schema` (any object by default), or `null` when the room has none. */
+export async function getState<T = Record<string, unknown>>(
+  synapse: SynapseCaller,
   roomId: string,
   type: string,
   stateKey = "",
-): Promise<Record<string, unknown> | null> {
+  schema: z.ZodType<T> = z.record(z.string(), z.unknown()) as unknown as z.ZodType<T>,
+): Promise<T | null> {
   try {
-    return await http.call(token, {
+    return await synapse.call({
       method: "GET",
       path: `/_matrix/client/v3/rooms/${enc(roomId)}/state/${enc(type)}/${enc(stateKey)}`,
-      schema: z.record(z.string(), z.unknown()),
+      schema,
     });
   } catch (err) {
     if (err instanceof SynapseError && err.status === 404) return null;
@@ -93,12 +90,11 @@ export async function getState(
  * local room admin to invite and promote).
  */
 export async function makeRoomAdmin(
-  http: SynapseHttp,
-  token: string,
+  synapse: SynapseCaller,
   roomId: string,
   userId: string,
 ): Promise<void> {
-  await http.call(token, {
+  await synapse.call({
     method: "POST",
     path: `/_synapse/admin/v1/rooms/${enc(roomId)}/make_room_admin`,
     json: { user_id: userId },
@@ -108,14 +104,13 @@ export async function makeRoomAdmin(
 
 /** Writes one state event (the whole content: there is no merge and no compare-and-set). */
 export async function putState(
-  http: SynapseHttp,
-  token: string,
+  synapse: SynapseCaller,
   roomId: string,
   type: string,
   stateKey: string,
   content: Record<string, unknown>,
 ): Promise<string> {
-  const r = await http.call(token, {
+  const r = await synapse.call({
     method: "PUT",
     path: `/_matrix/client/v3/rooms/${enc(roomId)}/state/${enc(type)}/${enc(stateKey)}`,
     json: content,

@@ -1,6 +1,6 @@
 /** @module Synapse user APIs the service relies on: whoami, admin user lookup, token minting, rate-limit override, deactivation. */
 import { z } from "zod";
-import { enc, SynapseError, type SynapseHttp } from "./http.ts";
+import { enc, type SynapseCaller, SynapseError } from "./http.ts";
 
 const WhoAmI = z.object({ user_id: z.string() });
 
@@ -9,9 +9,11 @@ export type WhoAmIResult =
   | { readonly kind: "invalid"; readonly errcode: string };
 
 /** Whether `token` is alive and whose it is (`server_version` would prove nothing). */
-export async function whoami(http: SynapseHttp, token: string): Promise<WhoAmIResult> {
+export async function whoami(
+  synapse: SynapseCaller,
+): Promise<WhoAmIResult> {
   try {
-    const r = await http.call(token, {
+    const r = await synapse.call({
       method: "GET",
       path: "/_matrix/client/v3/account/whoami",
       schema: WhoAmI,
@@ -34,12 +36,11 @@ export type AdminUser = z.infer<typeof AdminUser>;
 
 /** The admin view of a user, or `null` when Synapse has no such user. */
 export async function getUser(
-  http: SynapseHttp,
-  token: string,
+  synapse: SynapseCaller,
   userId: string,
 ): Promise<AdminUser | null> {
   try {
-    return await http.call(token, {
+    return await synapse.call({
       method: "GET",
       path: `/_synapse/admin/v2/users/${enc(userId)}`,
       schema: AdminUser,
@@ -52,11 +53,10 @@ export async function getUser(
 
 /** Makes an existing user a server admin. Callers check existence first: this PUT creates users. */
 export async function setServerAdmin(
-  http: SynapseHttp,
-  token: string,
+  synapse: SynapseCaller,
   userId: string,
 ): Promise<void> {
-  await http.call(token, {
+  await synapse.call({
     method: "PUT",
     path: `/_synapse/admin/v2/users/${enc(userId)}`,
     json: { admin: true },
@@ -65,8 +65,11 @@ export async function setServerAdmin(
 }
 
 /** Mints a new access token for `userId` (admin API); the user's other devices are untouched. */
-export async function loginAs(http: SynapseHttp, token: string, userId: string): Promise<string> {
-  const r = await http.call(token, {
+export async function loginAs(
+  synapse: SynapseCaller,
+  userId: string,
+): Promise<string> {
+  const r = await synapse.call({
     method: "POST",
     path: `/_synapse/admin/v1/users/${enc(userId)}/login`,
     json: {},
@@ -82,18 +85,17 @@ const Ratelimit = z.object({
 
 /** Exempts `userId` from every per-user rate limit (0/0) and reads the override back. */
 export async function disableRatelimit(
-  http: SynapseHttp,
-  token: string,
+  synapse: SynapseCaller,
   userId: string,
 ): Promise<boolean> {
   const path = `/_synapse/admin/v1/users/${enc(userId)}/override_ratelimit`;
-  await http.call(token, {
+  await synapse.call({
     method: "POST",
     path,
     json: { messages_per_second: 0, burst_count: 0 },
     schema: z.unknown(),
   });
-  const now = await http.call(token, { method: "GET", path, schema: Ratelimit });
+  const now = await synapse.call({ method: "GET", path, schema: Ratelimit });
   return now.messages_per_second === 0 && now.burst_count === 0;
 }
 
@@ -101,8 +103,11 @@ export async function disableRatelimit(
  * Retires a helper account without deactivating it: no admin, locked (it cannot log in or use a
  * token of its own). Deactivation would delete the tokens it minted for others.
  */
-export async function retireUser(http: SynapseHttp, token: string, userId: string): Promise<void> {
-  await http.call(token, {
+export async function retireUser(
+  synapse: SynapseCaller,
+  userId: string,
+): Promise<void> {
+  await synapse.call({
     method: "PUT",
     path: `/_synapse/admin/v2/users/${enc(userId)}`,
     json: { admin: false, locked: true },
@@ -111,8 +116,10 @@ export async function retireUser(http: SynapseHttp, token: string, userId: strin
 }
 
 /** Logs out the device of `token` (the token stops working). */
-export async function logout(http: SynapseHttp, token: string): Promise<void> {
-  await http.call(token, {
+export async function logout(
+  synapse: SynapseCaller,
+): Promise<void> {
+  await synapse.call({
     method: "POST",
     path: "/_matrix/client/v3/logout",
     json: {},
@@ -122,13 +129,12 @@ export async function logout(http: SynapseHttp, token: string): Promise<void> {
 
 /** Deactivates `userId`; `false` when Synapse has no such user. */
 export async function deactivateUser(
-  http: SynapseHttp,
-  token: string,
+  synapse: SynapseCaller,
   userId: string,
   erase: boolean,
 ): Promise<boolean> {
   try {
-    await http.call(token, {
+    await synapse.call({
       method: "POST",
       path: `/_synapse/admin/v1/deactivate/${enc(userId)}`,
       json: { erase },
@@ -151,11 +157,10 @@ const UserPage = z.object({
  * accounts are found with one request per look, however many people are waiting for theirs.
  */
 export async function newestUsers(
-  http: SynapseHttp,
-  token: string,
+  synapse: SynapseCaller,
   options: { from?: string; limit?: number } = {},
 ): Promise<{ users: Array<{ userId: string; createdAt: number }>; next: string | null }> {
-  const page = await http.call(token, {
+  const page = await synapse.call({
     method: "GET",
     path: "/_synapse/admin/v2/users",
     searchParams: {

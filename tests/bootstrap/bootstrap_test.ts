@@ -4,13 +4,13 @@ import { homeserver, synapseTest, testAdmin, type TestHomeserver } from "../supp
 import { harness, newDeployment } from "../support/bootstrap.ts";
 import { roomState } from "../../src/synapse/rooms.ts";
 import { ROOM_KEYS, roomAlias } from "../../src/matrix/deployment.ts";
-import { CALL_EVENTS, PROTECTED_EVENTS } from "../../src/bootstrap/spec.ts";
+import { CALL_EVENTS, PROTECTED_EVENTS } from "../../src/rooms/spec.ts";
 import { z } from "zod";
 
 type Content = Record<string, unknown>;
 
 async function stateOf(hs: TestHomeserver, token: string, roomId: string) {
-  const events = await roomState(hs.http, token, roomId);
+  const events = await roomState(hs.http.as(token), roomId);
   const get = (type: string, key = ""): Content | undefined =>
     events.find((e) => e.type === type && e.state_key === key)?.content;
   return { events, get };
@@ -194,8 +194,7 @@ synapseTest(
     const token = (await harness(hs, dep, kv).runToReady()).token;
     const fresh = { ...dep, deployment: `${dep.deployment}r` };
     const ctx = {
-      http: hs.http,
-      token,
+      synapse: hs.http.as(token),
       botUserId: dep.botUserId,
       deployment: fresh.deployment,
       serverName: hs.serverName,

@@ -18,12 +18,15 @@ synapseTest("a bot token revoked in Synapse is detected and replaced", async (hs
     json: {},
     schema: z.unknown(),
   });
-  assert.equal((await whoami(hs.http, first.token)).kind, "invalid");
+  assert.equal((await whoami(hs.http.as(first.token))).kind, "invalid");
 
   const again = harness(hs, dep, kv);
   const second = await again.runToReady();
   assert.notEqual(second.token, first.token);
-  assert.deepEqual(await whoami(hs.http, second.token), { kind: "valid", userId: dep.botUserId });
+  assert.deepEqual(await whoami(hs.http.as(second.token)), {
+    kind: "valid",
+    userId: dep.botUserId,
+  });
   assert.deepEqual(second.rooms, first.rooms);
   const log = again.log.lines.join("\n");
   assert.match(log, /stored bot token is no longer accepted/);
@@ -70,7 +73,10 @@ synapseTest(
     await using kv = await Deno.openKv(":memory:");
     const h = harness(hs, dep, kv);
     const ready = await h.runToReady();
-    assert.deepEqual(await whoami(hs.http, ready.token), { kind: "valid", userId: dep.botUserId });
+    assert.deepEqual(await whoami(hs.http.as(ready.token)), {
+      kind: "valid",
+      userId: dep.botUserId,
+    });
     assert.equal((await h.store.getBotToken())?.source, "recovered");
     const line = h.log.lines.map((l) => JSON.parse(l)).find((l) =>
       /recovered the bot/.test(l.message)
@@ -122,7 +128,7 @@ synapseTest(
     assert.equal(bot.kind, "registered");
     const botToken = bot.kind === "registered" ? bot.accessToken : "";
     const inspector = await testAdmin(hs);
-    await deactivateUser(hs.http, inspector, dep.botUserId, true);
+    await deactivateUser(hs.http.as(inspector), dep.botUserId, true);
     await using kv = await Deno.openKv(":memory:");
     const store = createStore(kv);
     const log = createMemoryLogger();

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import Ajv2020 from "ajv/dist/2020.js";
 import { crud, mtls, PERSON, plain, RM, testApp } from "../support/app.ts";
-import type { AppBindings } from "../../src/http/env.ts";
+import type { AppBindings } from "../../src/transport/bindings.ts";
 
 interface Call {
   readonly method: string;

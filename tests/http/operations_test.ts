@@ -1,12 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  mtls,
-  plain,
-  RM,
-  TEST_CERTIFICATE_STATUS,
-  TEST_OIDC_STATUS,
-  testApp,
-} from "../support/app.ts";
+import { mtls, plain, RM, TEST_SNAPSHOT, testApp } from "../support/app.ts";
 import { createApp } from "../../src/http/app.ts";
 import { createUnavailableLifecycle } from "../../src/lifecycle/lifecycle.ts";
 import { createMemoryLogger } from "../../src/log/logger.ts";
@@ -17,29 +10,16 @@ async function appWithReconcile(calls: boolean[]) {
     config: await testConfig(),
     lifecycle: createUnavailableLifecycle(),
     health: () => ({ healthy: true, extra: null }),
-    status: () => ({
-      bootstrap: {
-        phase: "ready",
-        since: "x",
-        attempt: 1,
-        last_error: null,
-        last_error_at: null,
-        bot_user_id: "@b:x",
-        rooms: null,
-      },
-      certificate: TEST_CERTIFICATE_STATUS,
-      oidc: TEST_OIDC_STATUS,
-      lifecycle: null,
-    }),
+    status: () => TEST_SNAPSHOT,
     metrics: () => Promise.resolve("matrixrmapi_bootstrap_ready 1\n"),
     reconcile: (dryRun) => {
       calls.push(dryRun);
       return Promise.resolve({
         ok: true,
-        dry_run: dryRun,
+        dryRun,
         people: 0,
         changes: [],
-        drift_corrections: 0,
+        driftCorrections: 0,
         error: null,
       });
     },

@@ -140,7 +140,7 @@ ssoTest(
       });
     assert.notEqual((await send("created")).kind, "conflict");
     assert.notEqual((await send("promoted")).kind, "conflict");
-    assert.deepEqual(await joinedRooms(sso.hs.http, f.ready.token, mapped.userId), []);
+    assert.deepEqual(await joinedRooms(sso.hs.http.as(f.ready.token), mapped.userId), []);
 
     const password = crypto.randomUUID();
     await sso.kc.admin.createUser(sso.realm, { username: callsign.toLowerCase(), password });
@@ -149,7 +149,7 @@ ssoTest(
 
     await f.settle();
     const joined = await waitFor("joins", async () => {
-      const rooms = await joinedRooms(sso.hs.http, f.ready.token, userId);
+      const rooms = await joinedRooms(sso.hs.http.as(f.ready.token), userId);
       return rooms.length === 5 ? rooms : null;
     });
     assert.deepEqual(
@@ -159,8 +159,7 @@ ssoTest(
     );
     for (const room of ["space", "general", "helpdesk", "offtopic"] as const) {
       const pl = await getState(
-        sso.hs.http,
-        f.ready.token,
+        sso.hs.http.as(f.ready.token),
         f.ready.rooms[room],
         "m.room.power_levels",
       );

@@ -5,6 +5,7 @@ import { createSynapseHttp, lifecycleFixture } from "../support/lifecycle.ts";
 import { startFaultProxy } from "../support/proxy.ts";
 import { waitFor } from "../support/wait.ts";
 import { getUser } from "../../src/synapse/users.ts";
+import type { SynapseHttp } from "../../src/synapse/http.ts";
 
 const PUBLIC = ["space", "general", "helpdesk", "offtopic"] as const;
 
@@ -28,7 +29,7 @@ synapseTest("one person's whole lifecycle: created, promoted, demoted, revoked",
 
   assert.equal((await f.send("revoked", "alice")).kind, "applied");
   assert.deepEqual(await f.joined("alice"), []);
-  assert.equal((await getUser(hs.http, f.ready.token, f.userId("alice")))?.deactivated, true);
+  assert.equal((await getUser(hs.http.as(f.ready.token), f.userId("alice")))?.deactivated, true);
 });
 
 synapseTest(
@@ -40,7 +41,7 @@ synapseTest(
     assert.match(outcome.kind === "accepted" ? outcome.detail : "", /not logged in to Matrix yet/);
     const status = await f.worker.pending();
     assert.equal(status.count, 1);
-    assert.match(status.users[0]?.waiting_for ?? "", /not logged in/);
+    assert.match(status.users[0]?.waitingFor ?? "", /not logged in/);
     await f.login("bob");
     await f.settle();
     assert.equal((await f.joined("bob")).length, 4);
@@ -70,8 +71,7 @@ synapseTest(
     await f.settle(60_000);
     for (const k of [...PUBLIC]) {
       const pl = await (await import("../../src/synapse/rooms.ts")).getState(
-        hs.http,
-        f.ready.token,
+        hs.http.as(f.ready.token),
         f.ready.rooms[k],
         "m.room.power_levels",
       );
@@ -136,9 +136,9 @@ synapseTest(
       assert.equal(status.count, 1);
       await waitFor(
         "a failed attempt",
-        async () => (await f.worker.pending()).users[0]?.last_error ?? null,
+        async () => (await f.worker.pending()).users[0]?.lastError ?? null,
       );
-      assert.match((await f.worker.pending()).users[0]?.last_error ?? "", /M_CONNECTION_FAILED/);
+      assert.match((await f.worker.pending()).users[0]?.lastError ?? "", /M_CONNECTION_FAILED/);
       proxy.up();
       await f.settle(60_000);
       for (const k of PUBLIC) assert.equal(await f.level("frank", k), 100, k);
@@ -166,7 +166,7 @@ synapseTest(
       proxy.up();
       await f.settle(60_000);
       assert.deepEqual(await f.joined("gina"), []);
-      assert.equal((await getUser(hs.http, f.ready.token, f.userId("gina")))?.deactivated, true);
+      assert.equal((await getUser(hs.http.as(f.ready.token), f.userId("gina")))?.deactivated, true);
     } finally {
       await proxy.close();
     }
@@ -194,7 +194,7 @@ synapseTest(
       });
     }
     await f.settle();
-    assert.equal((await getUser(hs.http, f.ready.token, userId))?.deactivated, false);
+    assert.equal((await getUser(hs.http.as(f.ready.token), userId))?.deactivated, false);
     assert.ok(f.log.lines.some((l) => l.includes("is a Synapse server admin")));
   },
 );
@@ -247,12 +247,13 @@ synapseTest(
   "people waiting for a first login cost one look per interval, and are joined when they appear",
   async (hs) => {
     const calls: string[] = [];
-    const counting = {
+    const counting: SynapseHttp = {
       baseUrl: hs.http.baseUrl,
-      call: <T>(token: string | null, options: Parameters<typeof hs.http.call<T>>[1]) => {
+      call: (token, options) => {
         calls.push(`${options.method} ${options.path.replace(/\/users\/[^/]+$/, "/users/{id}")}`);
-        return hs.http.call<T>(token, options);
+        return hs.http.call(token, options);
       },
+      as: (token) => ({ call: (options) => counting.call(token, options) }),
     };
     await using f = await lifecycleFixture(hs, { http: counting });
     const waiting = Array.from({ length: 30 }, (_, i) => `late${i}`);

@@ -18,7 +18,7 @@ async function joinedWithin(
   let rooms: string[] = [];
   const deadline = Date.now() + ms;
   while (Date.now() < deadline && rooms.length < count) {
-    rooms = await joinedRooms(hs.http, token, userId);
+    rooms = await joinedRooms(hs.http.as(token), userId);
     await new Promise((r) => setTimeout(r, 200));
   }
   return rooms;

@@ -36,8 +36,7 @@ async function setup(hs: TestHomeserver) {
     botUsername: f.ready.botUserId.slice(1, f.ready.botUserId.indexOf(":")),
     drift: (dryRun) =>
       correctDrift({
-        http: hs.http,
-        token: f.ready.token,
+        synapse: hs.http.as(f.ready.token),
         rooms: f.ready.rooms,
         botUserId: f.ready.botUserId,
         deployment: f.deployment,
@@ -89,7 +88,10 @@ synapseTest(
     );
     await s.f.settle();
     assert.deepEqual(await s.f.joined("rex"), []);
-    assert.equal((await getUser(hs.http, s.f.ready.token, s.f.userId("rex")))?.deactivated, true);
+    assert.equal(
+      (await getUser(hs.http.as(s.f.ready.token), s.f.userId("rex")))?.deactivated,
+      true,
+    );
   },
 );
 
@@ -158,11 +160,11 @@ synapseTest(
     await s.f.settle();
     const t = s.f.ready.token;
     const r = s.f.ready.rooms;
-    await putState(hs.http, t, r.general, "m.room.join_rules", "", { join_rule: "public" });
-    const pl = (await getState(hs.http, t, r.helpdesk, "m.room.power_levels"))!;
+    await putState(hs.http.as(t), r.general, "m.room.join_rules", "", { join_rule: "public" });
+    const pl = (await getState(hs.http.as(t), r.helpdesk, "m.room.power_levels"))!;
     const users = { ...(pl.users as Record<string, number>) };
     delete users[s.f.userId("kim")];
-    await putState(hs.http, t, r.helpdesk, "m.room.power_levels", "", {
+    await putState(hs.http.as(t), r.helpdesk, "m.room.power_levels", "", {
       ...pl,
       users,
       events: { ...(pl.events as Record<string, number>), "m.room.power_levels": 50 },
@@ -170,9 +172,9 @@ synapseTest(
     s.rm.answer = { json: { callsign_list: [s.person("kim", { roles: ["admin"] })] } };
     const report = await s.reconciler.run();
     assert.equal(report.driftCorrections, 2);
-    const rules = await getState(hs.http, t, r.general, "m.room.join_rules");
+    const rules = await getState(hs.http.as(t), r.general, "m.room.join_rules");
     assert.equal(rules?.join_rule, "restricted");
-    const restored = (await getState(hs.http, t, r.helpdesk, "m.room.power_levels"))!;
+    const restored = (await getState(hs.http.as(t), r.helpdesk, "m.room.power_levels"))!;
     assert.equal((restored.users as Record<string, number>)[s.f.userId("kim")], 100);
     assert.equal((restored.events as Record<string, number>)["m.room.power_levels"], 100);
     assert.match(
@@ -202,7 +204,10 @@ synapseTest("reconciliation never acts on the service's own bot, whatever RM lis
   const report = await s.reconciler.run();
   assert.equal(report.ok, true);
   assert.deepEqual(report.changes, []);
-  assert.equal((await getUser(hs.http, s.f.ready.token, s.f.ready.botUserId))?.deactivated, false);
+  assert.equal(
+    (await getUser(hs.http.as(s.f.ready.token), s.f.ready.botUserId))?.deactivated,
+    false,
+  );
   assert.ok(s.log.lines.some((l) => l.includes("maps to the service's own account")));
 });
 
@@ -214,8 +219,8 @@ synapseTest("the drift pass removes power-level entries of revoked people", asyn
   await s.f.settle();
   // Someone puts the revoked person's level back by hand.
   const general = s.f.ready.rooms.general;
-  const pl = await getState(hs.http, s.f.ready.token, general, "m.room.power_levels");
-  await putState(hs.http, s.f.ready.token, general, "m.room.power_levels", "", {
+  const pl = await getState(hs.http.as(s.f.ready.token), general, "m.room.power_levels");
+  await putState(hs.http.as(s.f.ready.token), general, "m.room.power_levels", "", {
     ...pl,
     users: { ...(pl?.users as Record<string, number>), [s.f.userId("rob")]: 100 },
   });

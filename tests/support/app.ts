@@ -1,6 +1,6 @@
 /** @module In-process requests against `createApp` as RM, as a person, or with no certificate. */
 import { createApp } from "../../src/http/app.ts";
-import type { AppBindings, PeerIdentity } from "../../src/http/env.ts";
+import type { AppBindings, PeerIdentity } from "../../src/transport/bindings.ts";
 import {
   createUnavailableLifecycle,
   type Lifecycle,
@@ -11,27 +11,39 @@ import { testConfig } from "./config.ts";
 import type { UserCRUDRequest } from "../../src/http/schemas.ts";
 import type { App } from "../../src/http/app.ts";
 import type { Config } from "../../src/config/config.ts";
-import { certificateStatusJson, oidcStatusJson } from "../../src/http/routes/status.ts";
+import type { ServiceSnapshot } from "../../src/http/deps.ts";
 
-/** A product certificate status for apps whose status is canned. */
-export const TEST_CERTIFICATE_STATUS = certificateStatusJson({
-  phase: "ready",
-  since: new Date(0),
-  attempt: 0,
-  lastError: null,
-  lastErrorAt: null,
-  certificate: null,
-}, new Date(0));
-
-/** An OIDC registration status for apps whose status is canned. */
-export const TEST_OIDC_STATUS = oidcStatusJson({
-  phase: "ready",
-  since: new Date(0),
-  attempt: 0,
-  lastError: null,
-  lastErrorAt: null,
-  clientId: "c1",
-}, "https://synapse.golden-monkey.dev.example.fi/_synapse/client/oidc/callback");
+/** A canned status snapshot for apps that do not run a service. */
+export const TEST_SNAPSHOT: ServiceSnapshot = {
+  bootstrap: {
+    phase: "ready",
+    since: new Date("2026-01-01T00:00:00.000Z"),
+    attempt: 1,
+    lastError: null,
+    lastErrorAt: null,
+    botUserId: "@matrixrmapi-bot:golden-monkey.dev.example.fi",
+    rooms: null,
+  },
+  certificate: {
+    phase: "ready",
+    since: new Date(0),
+    attempt: 0,
+    lastError: null,
+    lastErrorAt: null,
+    certificate: null,
+  },
+  oidc: {
+    phase: "ready",
+    since: new Date(0),
+    attempt: 0,
+    lastError: null,
+    lastErrorAt: null,
+    clientId: "c1",
+  },
+  pending: { count: 0, oldestAgeSeconds: null, users: [] },
+  tasks: [],
+  now: new Date(0),
+};
 
 export interface TestApp {
   readonly app: App;
@@ -81,20 +93,7 @@ export async function testApp(
     config,
     lifecycle: { submit: (e) => (submitted.push(e), inner.submit(e)) },
     health: () => ({ healthy: true, extra: "test" }),
-    status: () => ({
-      bootstrap: {
-        phase: "ready",
-        since: "2026-01-01T00:00:00.000Z",
-        attempt: 1,
-        last_error: null,
-        last_error_at: null,
-        bot_user_id: "@matrixrmapi-bot:golden-monkey.dev.example.fi",
-        rooms: null,
-      },
-      certificate: TEST_CERTIFICATE_STATUS,
-      oidc: TEST_OIDC_STATUS,
-      lifecycle: null,
-    }),
+    status: () => TEST_SNAPSHOT,
     metrics: () => Promise.resolve("# HELP x y\n"),
     reconcile: () => Promise.resolve(null),
     log,

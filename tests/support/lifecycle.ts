@@ -1,7 +1,8 @@
 /** @module A bootstrapped deployment with the durable lifecycle running, for lifecycle tests. */
 import { createWishStore, type WishStore } from "../../src/store/wishes.ts";
 import { createWorker, type Worker } from "../../src/lifecycle/worker.ts";
-import { createPowerLevelWriter, type PowerLevelWriter } from "../../src/lifecycle/power_levels.ts";
+import { createPowerLevelWriter, type PowerLevelWriter } from "../../src/rooms/power_levels.ts";
+import { createBotSession } from "../../src/bootstrap/session.ts";
 import { createDurableLifecycle } from "../../src/lifecycle/durable.ts";
 import type {
   Lifecycle,
@@ -11,6 +12,7 @@ import type {
 import type { Ready } from "../../src/bootstrap/bootstrap.ts";
 import { createSynapseHttp, type SynapseHttp } from "../../src/synapse/http.ts";
 import { getState } from "../../src/synapse/rooms.ts";
+import { PowerLevels } from "../../src/rooms/spec.ts";
 import { joinedRooms } from "../../src/synapse/membership.ts";
 import { createMemoryLogger } from "../../src/log/logger.ts";
 import { randomPassword, registerWithSharedSecret } from "../../src/synapse/registration.ts";
@@ -43,12 +45,14 @@ export async function lifecycleFixture(
 ): Promise<LifecycleFixture> {
   const kv = options.kv ?? await Deno.openKv(":memory:");
   const dep = newDeployment(hs);
-  const ready = await harness(hs, dep, kv).runToReady();
+  const http = options.http ?? hs.http;
+  const booted = harness(hs, dep, kv);
+  const ready = await booted.runToReady();
+  const bot = createBotSession({ http, bootstrap: booted.bootstrap });
   const store = createWishStore(kv);
   const log = createMemoryLogger();
-  const http = options.http ?? hs.http;
-  const levels = createPowerLevelWriter(http, () => ready.token);
-  const worker = createWorker({ store, http, ready: () => ready, log, maxBackoffMs: 1000, levels });
+  const levels = createPowerLevelWriter(bot);
+  const worker = createWorker({ store, bot, log, maxBackoffMs: 1000, levels });
   // A generous answer budget: these tests assert "applied" for single callbacks.
   const lifecycle = createDurableLifecycle({
     store,
@@ -87,10 +91,16 @@ export async function lifecycleFixture(
       });
       if (r.kind !== "registered") throw new Error(`cannot register ${localpart}`);
     },
-    joined: (localpart) => joinedRooms(hs.http, ready.token, userId(localpart)),
+    joined: (localpart) => joinedRooms(hs.http.as(ready.token), userId(localpart)),
     async level(localpart, room) {
-      const pl = await getState(hs.http, ready.token, ready.rooms[room], "m.room.power_levels");
-      return (pl?.users as Record<string, number> | undefined)?.[userId(localpart)];
+      const pl = await getState(
+        hs.http.as(ready.token),
+        ready.rooms[room],
+        "m.room.power_levels",
+        "",
+        PowerLevels,
+      );
+      return pl?.users?.[userId(localpart)];
     },
     async settle(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;

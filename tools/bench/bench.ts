@@ -4,6 +4,7 @@
  * against a real Synapse, called by a simulated RM over mTLS — every figure a ratio against a
  * yardstick measured side by side in the same run. Writes `.local/bench/` and `docs/bench/`.
  */
+import { createPowerLevelWriter } from "../../src/rooms/power_levels.ts";
 import { startHomeserver } from "../synapse/homeserver.ts";
 import { writeDevPki } from "../dev/pki.ts";
 import { servicePermissions } from "../permissions.ts";
@@ -102,7 +103,7 @@ async function startService(): Promise<
 }
 // The admin state API: the yardstick's bot is not a member of the service's rooms.
 const levelsOf = async (roomId: string) =>
-  (await roomState(http, yard!.token, roomId)).find((e) => e.type === "m.room.power_levels")
+  (await roomState(http.as(yard!.token), roomId)).find((e) => e.type === "m.room.power_levels")
     ?.content;
 const rss = async (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(await Deno.readTextFile(`/proc/${pid}/status`))?.[1] ?? 0) / 1024;
@@ -142,6 +143,7 @@ const yard = await createBootstrap({
   deployment: "yard",
   legacyTokenFile: "/nonexistent",
   readText: () => Promise.resolve(null),
+  levels: createPowerLevelWriter(http.as(null)), // only its turn in the queue (`exclusive`)
   log: createLogger({ level: "error" }),
 }).run(AbortSignal.timeout(120_000));
 if (yard === null) throw new Error("yardstick bootstrap failed");
@@ -179,7 +181,9 @@ const tBurst0 = performance.now();
 const acks = Promise.all(serviceUsers.map((u) => callback("created", u.slice(1, u.indexOf(":")))));
 let serviceBurstMs = 0;
 for (;;) {
-  const members = await Promise.all(PUBLIC.map((k) => roomMembers(http, yard.token, svcRooms[k])));
+  const members = await Promise.all(
+    PUBLIC.map((k) => roomMembers(http.as(yard.token), svcRooms[k])),
+  );
   const sets = members.map((m) => new Set(m));
   const joined = serviceUsers.filter((u) => sets.every((s) => s.has(u))).length;
   burstPoints.push([(performance.now() - tBurst0) / 1000, joined / N]);
@@ -231,7 +235,7 @@ for (;;) {
   const levels = await Promise.all(
     PUBLIC.map((k) => levelsOf(svcRooms[k])),
   );
-  const admins = new Set(await roomMembers(http, yard.token, svcRooms.admin));
+  const admins = new Set(await roomMembers(http.as(yard.token), svcRooms.admin));
   correct = promoted.filter((u) =>
     admins.has(u) && levels.every((pl) =>
       (pl?.users as Record<string, number>)[u] === 100

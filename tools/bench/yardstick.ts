@@ -25,7 +25,7 @@ export async function directJoins(
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < users.length) {
       const user = users[next++]!;
-      for (const key of PUBLIC) await adminJoin(http, token, rooms[key], user);
+      for (const key of PUBLIC) await adminJoin(http.as(token), rooms[key], user);
       onDone(++done);
     }
   }));
@@ -60,14 +60,14 @@ export async function directPromotions(
   let done = 0;
   for (const user of users) {
     for (const key of PUBLIC) {
-      const pl = await getState(http, token, rooms[key], "m.room.power_levels");
+      const pl = await getState(http.as(token), rooms[key], "m.room.power_levels");
       const usersMap = { ...(pl?.users as Record<string, number>), [user]: 100 };
-      await putState(http, token, rooms[key], "m.room.power_levels", "", {
+      await putState(http.as(token), rooms[key], "m.room.power_levels", "", {
         ...pl,
         users: usersMap,
       });
     }
-    await adminJoin(http, token, rooms.admin, user);
+    await adminJoin(http.as(token), rooms.admin, user);
     onDone(++done);
   }
   return performance.now() - started;

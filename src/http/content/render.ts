@@ -4,7 +4,7 @@
  * the deprecated admin fragment. Placeholders are filled here and nowhere else.
  */
 import type { RoomKey } from "../../matrix/deployment.ts";
-import { roomText } from "../../bootstrap/spec.ts";
+import { roomText } from "../../matrix/deployment.ts";
 import type { Language } from "./language.ts";
 import {
   ADMIN_SECTIONS,

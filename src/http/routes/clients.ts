@@ -3,7 +3,7 @@
  * the Markdown info page reached through RM's proxy, and the two deprecated fragments.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App, AppDeps } from "../app.ts";
+import type { App, AppDeps } from "../deps.ts";
 import {
   ClientDataResponse,
   ClientFile,

@@ -3,7 +3,7 @@
  * v2 admin description. Unknown languages get English and say so in `language`.
  */
 import { createRoute, type z } from "@hono/zod-openapi";
-import type { App, AppDeps } from "../app.ts";
+import type { App, AppDeps } from "../deps.ts";
 import { LanguageParam, ProductDescription, ProductDescriptionExtended } from "../schemas.ts";
 import { pickLanguage } from "../content/language.ts";
 import { PRODUCT } from "../content/texts.ts";

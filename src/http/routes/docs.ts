@@ -3,7 +3,7 @@
  * service, so the docs work in deployments with no internet access.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App } from "../app.ts";
+import type { App } from "../deps.ts";
 import { errorResponses } from "./common.ts";
 import swaggerJs from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "text" };
 import swaggerCss from "swagger-ui-dist/swagger-ui.css" with { type: "text" };

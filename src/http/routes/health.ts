@@ -1,12 +1,7 @@
 /** @module The healthcheck RM polls (`/api/v1/healthcheck`), in the contract's shape. */
 import { createRoute } from "@hono/zod-openapi";
-import type { App, AppDeps } from "../app.ts";
+import type { App, AppDeps } from "../deps.ts";
 import { ProductHealthCheckResponse } from "../schemas.ts";
-
-export interface HealthReport {
-  readonly healthy: boolean;
-  readonly extra: string | null;
-}
 
 const route = createRoute({
   method: "get",

@@ -3,7 +3,8 @@
  * `POST /api/v1/reconcile` (from loopback only: the `reconcile` CLI inside the container).
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App, AppDeps } from "../app.ts";
+import type { App, AppDeps } from "../deps.ts";
+import type { ReconcileReport } from "../../reconcile/reconcile.ts";
 import { ApiError } from "../errors.ts";
 import { errorResponses } from "./common.ts";
 import { requireLoopback } from "../identity.ts";
@@ -71,7 +72,19 @@ export function registerOperationsRoutes(app: App, deps: AppDeps): void {
           "Reconciliation is off: the manifest has no rasenmaeher.mtls.base_uri, or the bootstrap is not ready",
         );
       }
-      return c.json(report, 200);
+      return c.json(reconcileJson(report), 200);
     },
   );
+}
+
+/** A reconciliation report as the endpoint (and the `reconcile` command) shows it. */
+export function reconcileJson(r: ReconcileReport): ReconcileResponse {
+  return {
+    ok: r.ok,
+    dry_run: r.dryRun,
+    people: r.people,
+    changes: r.changes.map((c) => ({ user_id: c.userId, callsign: c.callsign, action: c.action })),
+    drift_corrections: r.driftCorrections,
+    error: r.error,
+  };
 }

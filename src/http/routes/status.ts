@@ -1,6 +1,7 @@
 /** @module `GET /api/v1/status`: the service's own state for operators (no secrets in it). */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App, AppDeps } from "../app.ts";
+import type { App, AppDeps, ServiceSnapshot, TaskReport } from "../deps.ts";
+import type { PendingStatus } from "../../lifecycle/worker.ts";
 import type { CertificateStatus } from "../../certificate/manager.ts";
 import type { OidcStatus } from "../../keycloak/oidc_client.ts";
 import type { BootstrapStatus } from "../../bootstrap/bootstrap.ts";
@@ -66,7 +67,14 @@ export const StatusResponse = z.object({
       last_error: z.string().nullable(),
       waiting_for: z.string().nullable(),
     })),
-  }).nullable(),
+  }),
+  tasks: z.array(z.object({
+    name: z.string(),
+    state: z.enum(["running", "restarting", "stopped"]),
+    failures: z.number().int(),
+    last_error: z.string().nullable(),
+    last_error_at: z.string().nullable(),
+  })),
 }).openapi("ServiceStatus");
 export type StatusResponse = z.infer<typeof StatusResponse>;
 
@@ -83,12 +91,48 @@ const route = createRoute({
 
 export function registerStatusRoutes(app: App, deps: AppDeps): void {
   app.openapi(route, async function status(c) {
-    return c.json(StatusResponse.parse(await deps.status()), 200);
+    const s = await deps.status();
+    return c.json(statusJson(s, deps.config.keycloak.redirectUri), 200);
   });
 }
 
+/** The service's state as the status endpoint (and the `status` command) shows it. */
+export function statusJson(s: ServiceSnapshot, redirectUri: string): StatusResponse {
+  return {
+    bootstrap: bootstrapStatusJson(s.bootstrap),
+    certificate: certificateStatusJson(s.certificate, s.now),
+    oidc: oidcStatusJson(s.oidc, redirectUri),
+    lifecycle: pendingJson(s.pending),
+    tasks: s.tasks.map(taskJson),
+  };
+}
+
+function pendingJson(p: PendingStatus): StatusResponse["lifecycle"] {
+  return {
+    pending: p.count,
+    oldest_pending_age_seconds: p.oldestAgeSeconds,
+    users: p.users.map((u) => ({
+      user_id: u.userId,
+      pending_since: u.pendingSince?.toISOString() ?? null,
+      attempts: u.attempts,
+      last_error: u.lastError,
+      waiting_for: u.waitingFor,
+    })),
+  };
+}
+
+function taskJson(t: TaskReport): StatusResponse["tasks"][number] {
+  return {
+    name: t.name,
+    state: t.state,
+    failures: t.failures,
+    last_error: t.lastError,
+    last_error_at: t.lastErrorAt?.toISOString() ?? null,
+  };
+}
+
 /** The product certificate's state as the status endpoint shows it (never a PEM or token). */
-export function certificateStatusJson(
+function certificateStatusJson(
   s: CertificateStatus,
   now: Date,
 ): z.infer<typeof CertificateJson> {
@@ -105,7 +149,7 @@ export function certificateStatusJson(
 }
 
 /** Synapse's OIDC client as the status endpoint shows it (its ID, never its secret or tokens). */
-export function oidcStatusJson(s: OidcStatus, redirectUri: string): z.infer<typeof OidcJson> {
+function oidcStatusJson(s: OidcStatus, redirectUri: string): z.infer<typeof OidcJson> {
   return {
     ...phaseJson(s),
     client_id: s.clientId,
@@ -114,6 +158,6 @@ export function oidcStatusJson(s: OidcStatus, redirectUri: string): z.infer<type
 }
 
 /** The bootstrap as the status endpoint shows it. */
-export function bootstrapStatusJson(s: BootstrapStatus): StatusResponse["bootstrap"] {
+function bootstrapStatusJson(s: BootstrapStatus): StatusResponse["bootstrap"] {
   return { ...phaseJson(s), bot_user_id: s.botUserId, rooms: s.rooms };
 }

@@ -3,7 +3,7 @@
  * callsign to a Matrix ID, hand over to the lifecycle, and report honestly what became of it.
  */
 import { createRoute } from "@hono/zod-openapi";
-import type { App, AppDeps } from "../app.ts";
+import type { App, AppDeps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import { deploymentFacts, personIdOf } from "../content/facts.ts";
 import { refuseProductProxy, requireRasenmaeher } from "../identity.ts";

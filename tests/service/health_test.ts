@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { summariseHealth, UNHEALTHY_AFTER_MS } from "../../src/bootstrap/health.ts";
+import { summariseHealth, UNHEALTHY_AFTER_MS } from "../../src/service/health.ts";
 import type { BootstrapStatus } from "../../src/bootstrap/bootstrap.ts";
 
 const start = new Date("2026-01-01T00:00:00Z");

@@ -4,8 +4,9 @@
  * apply every change waiting at that moment (coalescing concurrent promotions into one write),
  * write, read back, and only then resolve the callers.
  */
-import type { SynapseHttp } from "../synapse/http.ts";
+import type { SynapseCaller } from "../synapse/http.ts";
 import { getState, putState } from "../synapse/rooms.ts";
+import { PowerLevels } from "./spec.ts";
 
 /** A user's wanted level in a room; `null` = back to the room's default (removed from `users`). */
 export type LevelChange = { readonly userId: string; readonly level: number | null };
@@ -29,8 +30,8 @@ export interface PowerLevelWriter {
 }
 
 export function createPowerLevelWriter(
-  http: SynapseHttp,
-  token: () => string,
+  /** Calls as the bot. */
+  synapse: SynapseCaller,
   /** How long a flush waits for more changes to join it. @default 25 */
   lingerMs = 25,
 ): PowerLevelWriter {
@@ -76,9 +77,9 @@ export function createPowerLevelWriter(
   }
 
   async function _applyBatch(roomId: string, batch: readonly LevelChange[]): Promise<void> {
-    const current = await getState(http, token(), roomId, "m.room.power_levels");
+    const current = await getState(synapse, roomId, "m.room.power_levels", "", PowerLevels);
     if (current === null) throw new Error(`Room ${roomId} has no power levels`);
-    const users = { ...(current.users as Record<string, number> | undefined ?? {}) };
+    const users = { ...current.users };
     let dirty = false;
     // Later changes for the same user win: the batch is in arrival order.
     for (const { userId, level } of batch) {
@@ -94,10 +95,10 @@ export function createPowerLevelWriter(
     }
     changes += batch.length;
     if (!dirty) return;
-    await putState(http, token(), roomId, "m.room.power_levels", "", { ...current, users });
+    await putState(synapse, roomId, "m.room.power_levels", "", { ...current, users });
     writes++;
-    const after = await getState(http, token(), roomId, "m.room.power_levels");
-    const shown = (after?.users ?? {}) as Record<string, number>;
+    const after = await getState(synapse, roomId, "m.room.power_levels", "", PowerLevels);
+    const shown = after?.users ?? {};
     for (const [userId, level] of Object.entries(users)) {
       if (shown[userId] !== level) {
         throw new Error(`Power level of ${userId} in ${roomId} did not stick`);

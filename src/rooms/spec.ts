@@ -1,34 +1,29 @@
 /**
  * @module What the deployment's rooms must look like: names, topics, join rules, encryption,
  * history, Space links and power levels — as pure functions of the room IDs, so the same spec
- * drives creation, the idempotent state pass, and later drift checks.
+ * drives creation, the bootstrap's state pass and the drift pass (`./state.ts`), and which rooms
+ * people join (`PUBLIC_ROOMS`) with which level (`ADMIN_LEVEL`).
  */
-import type { RoomIds, RoomKey } from "../matrix/deployment.ts";
+import { z } from "zod";
+import { type RoomIds, type RoomKey, roomText } from "../matrix/deployment.ts";
 
 export const ROOM_VERSION = "11";
 export const ENCRYPTION = "m.megolm.v1.aes-sha2";
 export const BOT_LEVEL = 200;
+/** A deploy-app admin's level in the public rooms. */
+export const ADMIN_LEVEL = 100;
+/** The rooms every person joins (and where admins get `ADMIN_LEVEL`); the admin room is apart. */
+export const PUBLIC_ROOMS = ["space", "general", "helpdesk", "offtopic"] as const;
 
-interface RoomText {
-  readonly name: string | null;
-  readonly topic: string | null;
-}
-
-/** Names sort the rooms in clients; topics are the Python original's, word for word facts. */
-export function roomText(key: RoomKey, deployment: string): RoomText {
-  switch (key) {
-    case "space":
-      return { name: deployment, topic: null };
-    case "admin":
-      return { name: "96-Admin channel", topic: null };
-    case "offtopic":
-      return { name: "97-Offtopic", topic: "Everything that is not about the topics or work." };
-    case "general":
-      return { name: "98-General", topic: "Work discussion that does not fit any other room." };
-    case "helpdesk":
-      return { name: "99-Helpdesk", topic: "Report issues and get help from here." };
-  }
-}
+/**
+ * `m.room.power_levels` as Synapse keeps it: the fields we read are typed, every other field is
+ * kept as it is (a write carries the whole content back).
+ */
+export const PowerLevels = z.object({
+  users: z.record(z.string(), z.unknown()).transform(_levels).optional(),
+  events: z.record(z.string(), z.unknown()).transform(_levels).optional(),
+}).loose();
+export type PowerLevels = z.infer<typeof PowerLevels>;
 
 /** Synapse's own defaults (synapse/handlers/room.py); sent in full because overrides are shallow. */
 export const SYNAPSE_DEFAULT_LEVELS = {
@@ -73,12 +68,23 @@ export const CALL_EVENTS = [
 
 type Content = Record<string, unknown>;
 
-const _numbers = (v: unknown): Record<string, number> => {
-  if (v === null || typeof v !== "object" || Array.isArray(v)) return {};
-  return Object.fromEntries(
-    Object.entries(v as Content).filter((e): e is [string, number] => Number.isInteger(e[1])),
-  );
-};
+/**
+ * A map of levels as a room version reads it: integers, and (before room version 10) integers
+ * written as strings; anything else has no effect in Synapse and is dropped.
+ */
+function _levels(map: Record<string, unknown>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, value] of Object.entries(map)) {
+    if (Number.isSafeInteger(value)) out[name] = value as number;
+    else if (typeof value === "string" && /^[+-]?\d{1,15}$/.test(value.trim())) {
+      out[name] = Number(value.trim());
+    }
+  }
+  return out;
+}
+
+const _numbers = (v: unknown): Record<string, number> =>
+  v === null || typeof v !== "object" || Array.isArray(v) ? {} : _levels(v as Content);
 
 /**
  * The power levels a room must have, merged into what it has: Synapse's defaults fill gaps,
@@ -89,7 +95,7 @@ export function desiredPowerLevels(
   current: Content | null,
   key: RoomKey,
   botUserId: string,
-): Content {
+): PowerLevels & { users: Record<string, number>; events: Record<string, number> } {
   const base: Content = { ...SYNAPSE_DEFAULT_LEVELS, ...(current ?? {}) };
   const events: Record<string, number> = {
     ...SYNAPSE_DEFAULT_EVENT_LEVELS,

@@ -1,5 +1,5 @@
-/** @module The bootstrap's state as the healthcheck and the status endpoint report it. */
-import type { BootstrapStatus } from "./bootstrap.ts";
+/** @module How healthy the service is: the bootstrap decides, within a grace period at start-up. */
+import type { BootstrapStatus } from "../bootstrap/bootstrap.ts";
 
 /** Failing for longer than this since start-up makes the service report itself unhealthy. */
 export const UNHEALTHY_AFTER_MS = 5 * 60_000;

@@ -1,6 +1,7 @@
 /**
  * @module What a listener tells the HTTP app about the connection a request arrived on.
- * The listeners (src/server) fill this in; the app never looks at sockets itself.
+ * The listeners (src/server) fill this in and the app (src/http) reads it; neither imports the
+ * other, and the app never looks at sockets itself.
  */
 
 /** A client identity proven by a verified certificate (directly, or by a trusted proxy). */

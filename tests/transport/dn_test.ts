@@ -3,7 +3,7 @@ import {
   commonNameOf,
   formatDistinguishedName,
   parseDistinguishedName,
-} from "../../src/http/dn.ts";
+} from "../../src/transport/dn.ts";
 
 const parse = (text: string) => {
   const r = parseDistinguishedName(text);

@@ -1,0 +1,84 @@
+/**
+ * @module What the service says about itself: the healthcheck's answer, the status snapshot,
+ * and the gauges refreshed at every `/metrics` scrape.
+ */
+import type { Config } from "../config/config.ts";
+import { CERTIFICATE_PHASES, type CertificateManager } from "../certificate/manager.ts";
+import { OIDC_PHASES, type OidcRegistration } from "../keycloak/oidc_client.ts";
+import { BOOTSTRAP_PHASES } from "../bootstrap/bootstrap.ts";
+import type { BotSession } from "../bootstrap/session.ts";
+import type { Worker } from "../lifecycle/worker.ts";
+import type { Registry } from "../metrics/registry.ts";
+import type { HealthReport, ServiceSnapshot } from "../http/deps.ts";
+import type { Supervisor } from "./supervise.ts";
+import { summariseHealth } from "./health.ts";
+
+export interface ObserverOptions {
+  readonly config: Config;
+  readonly startedAt: Date;
+  readonly clock: () => Date;
+  readonly session: BotSession;
+  readonly certificate: CertificateManager;
+  readonly oidc: OidcRegistration;
+  readonly worker: Worker;
+  readonly supervisor: Supervisor;
+  readonly metrics: Registry;
+}
+
+export interface Observer {
+  health(): HealthReport;
+  snapshot(): Promise<ServiceSnapshot>;
+}
+
+export function createObserver(o: ObserverOptions): Observer {
+  o.metrics.onScrape(async () => {
+    const pending = await o.worker.pending();
+    o.metrics.set("matrixrmapi_pending_wishes", pending.count);
+    o.metrics.set("matrixrmapi_pending_oldest_age_seconds", pending.oldestAgeSeconds ?? 0);
+    const phase = o.session.status().phase;
+    o.metrics.set("matrixrmapi_bootstrap_ready", phase === "ready" ? 1 : 0);
+    _phases(o.metrics, "matrixrmapi_bootstrap_phase", BOOTSTRAP_PHASES, phase);
+    const cert = o.certificate.status();
+    _phases(o.metrics, "matrixrmapi_certificate_phase", CERTIFICATE_PHASES, cert.phase);
+    o.metrics.set("matrixrmapi_certificate_failures", cert.attempt);
+    _phases(o.metrics, "matrixrmapi_oidc_client_phase", OIDC_PHASES, o.oidc.status().phase);
+    if (cert.certificate !== null) {
+      const days = (cert.certificate.notAfter.getTime() - o.clock().getTime()) / 86_400_000;
+      o.metrics.set("matrixrmapi_certificate_expiry_days", days);
+    }
+  });
+  return {
+    health() {
+      const h = summariseHealth(
+        o.session.status(),
+        o.startedAt,
+        o.clock(),
+        o.config.unhealthyAfterMs,
+      );
+      return {
+        healthy: h.healthy,
+        extra: `${h.extra}; certificate ${o.certificate.status().phase}; ` +
+          `oidc client ${o.oidc.status().phase}`,
+      };
+    },
+    async snapshot() {
+      return {
+        bootstrap: o.session.status(),
+        certificate: o.certificate.status(),
+        oidc: o.oidc.status(),
+        pending: await o.worker.pending(),
+        tasks: o.supervisor.reports(),
+        now: o.clock(),
+      };
+    },
+  };
+}
+
+function _phases(
+  metrics: Registry,
+  name: string,
+  phases: readonly string[],
+  current: string,
+): void {
+  for (const p of phases) metrics.set(name, p === current ? 1 : 0, { phase: p });
+}

@@ -1,0 +1,73 @@
+/**
+ * @module Reconciliation as the service runs it: RM's people list fetched over mTLS with the
+ * current product certificate (renewed or not), and the drift pass as the bot.
+ */
+import type { Config } from "../config/config.ts";
+import type { CertificateManager } from "../certificate/manager.ts";
+import type { Lifecycle } from "../lifecycle/lifecycle.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Registry } from "../metrics/registry.ts";
+import type { PowerLevelWriter } from "../rooms/power_levels.ts";
+import type { WishStore } from "../store/wishes.ts";
+import type { BotSession } from "../bootstrap/session.ts";
+import { createReconciler, type Reconciler } from "../reconcile/reconcile.ts";
+import { fetchPeople } from "../reconcile/rm_client.ts";
+import { correctDrift } from "../reconcile/drift.ts";
+
+export interface ServiceReconcilerOptions {
+  readonly config: Config;
+  readonly certificate: CertificateManager;
+  readonly caPems: () => Promise<string[]>;
+  readonly wishes: WishStore;
+  readonly lifecycle: Lifecycle;
+  readonly levels: PowerLevelWriter;
+  readonly bot: BotSession;
+  readonly metrics: Registry;
+  readonly log: Logger;
+}
+
+/** The reconciler, or `null` (with a warning) when the manifest names no RM to ask. */
+export function createServiceReconciler(o: ServiceReconcilerOptions): Reconciler | null {
+  const base = o.config.reconcile.rmBaseUri;
+  if (base === null) {
+    o.log.warn("reconciliation off: the manifest has no rasenmaeher.mtls.base_uri");
+    return null;
+  }
+  return createReconciler({
+    fetchPeople: async () => {
+      const pair = o.certificate.current();
+      if (pair === null) {
+        return {
+          ok: false as const,
+          error: `no product certificate yet (${o.certificate.status().phase})`,
+        };
+      }
+      return await fetchPeople({
+        baseUri: base,
+        certPem: pair.certPem,
+        keyPem: pair.keyPem,
+        caPems: await o.caPems(),
+      }).catch((err) => ({ ok: false as const, error: `cannot call RM: ${err}` }));
+    },
+    wishes: o.wishes,
+    lifecycle: o.lifecycle,
+    serverName: o.config.serverName,
+    botUsername: o.config.synapse.botUsername,
+    drift: (dryRun) => {
+      const ready = o.bot.current();
+      if (ready === null) return Promise.resolve(0);
+      return correctDrift({
+        synapse: o.bot,
+        rooms: ready.rooms,
+        botUserId: ready.botUserId,
+        deployment: o.config.manifest.deployment,
+        serverName: o.config.serverName,
+        levels: o.levels,
+        wishes: o.wishes,
+        log: o.log,
+      }, dryRun);
+    },
+    log: o.log,
+    metrics: o.metrics,
+  });
+}
