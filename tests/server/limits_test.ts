@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import type { AppBindings } from "../../src/http/env.ts";
+import type { AppBindings } from "../../src/transport/bindings.ts";
 import { createMemoryLogger } from "../../src/log/logger.ts";
 import { loadCaCertificates } from "../../src/server/ca.ts";
 import { createCrlGuard } from "../../src/server/crl.ts";

@@ -8,7 +8,7 @@ import {
   Name,
   RelativeDistinguishedName,
 } from "@peculiar/asn1-x509";
-import type { AppBindings } from "../../src/http/env.ts";
+import type { AppBindings } from "../../src/transport/bindings.ts";
 import { createMemoryLogger } from "../../src/log/logger.ts";
 import { createCrlGuard } from "../../src/server/crl.ts";
 import { formatDn, readPeerCertificate, startMtlsListener } from "../../src/server/mtls.ts";

@@ -5,7 +5,7 @@
  * by the test CA (root → intermediate) for a chosen validity. RM itself cannot run here.
  */
 import { Hono } from "hono";
-import type { AppBindings } from "../../src/http/env.ts";
+import type { AppBindings } from "../../src/transport/bindings.ts";
 import { startMtlsListener } from "../../src/server/mtls.ts";
 import { createCrlGuard } from "../../src/server/crl.ts";
 import { createMemoryLogger } from "../../src/log/logger.ts";
