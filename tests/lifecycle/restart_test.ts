@@ -6,6 +6,7 @@ import { startFaultProxy } from "../support/proxy.ts";
 import { randomPassword, registerWithSharedSecret } from "../../src/synapse/registration.ts";
 import { joinedRooms } from "../../src/synapse/membership.ts";
 import { z } from "zod";
+import { waitFor } from "../support/wait.ts";
 
 /** The rooms `userId` is in once there are `count` of them, or when `ms` have passed. */
 async function joinedWithin(
@@ -16,11 +17,10 @@ async function joinedWithin(
   ms: number,
 ) {
   let rooms: string[] = [];
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline && rooms.length < count) {
+  await waitFor(`${count} rooms`, async () => {
     rooms = await joinedRooms(hs.http.as(token), userId);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+    return rooms.length >= count;
+  }, { timeoutMs: ms, intervalMs: 200 }).catch(() => {}); // the caller asserts on what it got
   return rooms;
 }
 

@@ -5,6 +5,7 @@ import { createCrlGuard, type CrlGuard, splitCrls } from "../../src/server/crl.t
 import { normaliseSerial } from "../../src/server/serial.ts";
 import { X509Certificate } from "../../src/server/x509.ts";
 import { createTestPki, randomSerialHex, type TestPki } from "../../tools/dev/pki.ts";
+import { waitFor } from "../support/wait.ts";
 
 interface Setup {
   readonly pki: TestPki;
@@ -187,11 +188,10 @@ crlTest(
     assert.equal(guard.isRevoked("42"), false);
     assert.equal(s.messages("error").length, 1);
     await s.write(["42"]);
-    const deadline = Date.now() + 5000;
-    while (!guard.isRevoked("42", s.intermediate) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    assert.equal(guard.isRevoked("42", s.intermediate), true);
+    await waitFor("the poll to read the new file", () => guard.isRevoked("42", s.intermediate), {
+      timeoutMs: 5000,
+      intervalMs: 25,
+    });
     assert.equal(s.messages("error").length, 1, "the missing file is reported once, not per poll");
   },
 );

@@ -15,6 +15,7 @@ import { formatDn, readPeerCertificate, startMtlsListener } from "../../src/serv
 import { normaliseSerial } from "../../src/server/serial.ts";
 import { X509Certificate } from "../../src/server/x509.ts";
 import { createTestPki, type Issued, randomSerialHex } from "../../tools/dev/pki.ts";
+import { waitFor } from "../support/wait.ts";
 
 type FixtureOptions = { revoked?: readonly string[]; pollMs?: number };
 type Fixture = Awaited<ReturnType<typeof startFixture>>;
@@ -229,13 +230,12 @@ withFixture(
     const person = await f.pki.issueLeaf({ cn: "ROTTA01a", kind: "client" });
     assert.equal((await f.call(person)).status, 200);
     await f.publishCrl([person.serialHex]);
-    const deadline = Date.now() + 5000; // the default poll is every 2 s
-    let refused = false;
-    while (!refused && Date.now() < deadline) {
-      refused = await f.call(person).then(() => false, () => true);
-      if (!refused) await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(refused, "still admitted 5 s after the CRL was replaced");
+    // The default poll is every 2 s: refused within 5 s.
+    await waitFor(
+      "the person refused after the CRL was replaced",
+      () => f.call(person).then(() => false, () => true),
+      { timeoutMs: 5000, intervalMs: 100 },
+    );
   },
 );
 

@@ -18,6 +18,7 @@ import { createMemoryLogger } from "../../src/log/logger.ts";
 import { randomPassword, registerWithSharedSecret } from "../../src/synapse/registration.ts";
 import { harness, newDeployment } from "./bootstrap.ts";
 import { type TestHomeserver, uniqueName } from "./synapse.ts";
+import { waitFor } from "./wait.ts";
 
 export interface LifecycleFixture extends AsyncDisposable {
   readonly ready: Ready;
@@ -103,14 +104,21 @@ export async function lifecycleFixture(
       return pl?.users?.[userId(localpart)];
     },
     async settle(timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        if ((await store.listPending()).length === 0) return;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(
-        `still pending after ${timeoutMs} ms: ${JSON.stringify(await worker.pending())}`,
-      );
+      let pending = -1;
+      await waitFor(
+        "nothing pending",
+        async () => (pending = (await store.listPending()).length) === 0,
+        {
+          timeoutMs,
+          intervalMs: 100,
+        },
+      ).catch(async () => {
+        throw new Error(
+          `still pending after ${timeoutMs} ms (${pending}): ${
+            JSON.stringify(await worker.pending())
+          }`,
+        );
+      });
     },
     async [Symbol.asyncDispose]() {
       stop.abort();

@@ -3,6 +3,7 @@
  * of `env`), as production and the container probe do.
  */
 import { servicePermissions } from "../../tools/permissions.ts";
+import { waitFor } from "./wait.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
@@ -69,11 +70,11 @@ export async function startMain(
     const text = new TextDecoder();
     return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
   };
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (await probe().catch(() => false)) return { stop: stop("SIGTERM"), kill9: stop("SIGKILL") };
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const ready = await waitFor("main.ts to answer", () => probe().catch(() => false), {
+    timeoutMs: 20_000,
+    intervalMs: 100,
+  }).catch(() => false);
+  if (ready) return { stop: stop("SIGTERM"), kill9: stop("SIGKILL") };
   const out = await stop("SIGTERM")();
   throw new Error(`main.ts did not become ready in 20 s; stderr:\n${out.stderr}`);
 }
