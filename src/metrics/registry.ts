@@ -154,6 +154,11 @@ export const METRICS = [
     type: "gauge",
   },
   {
+    name: "matrixrmapi_kv_writes_total",
+    help: "Committed writes of lifecycle records (wishes, the pending index, the login watermark).",
+    type: "counter",
+  },
+  {
     name: "matrixrmapi_task_failures_total",
     help: "Background tasks that failed (and were started again), or periodic runs that failed.",
     type: "counter",

@@ -115,7 +115,7 @@ export function createService(o: ServiceOptions): Service {
     levels,
     log: log.child({ component: "bootstrap" }),
   });
-  const wishes = createWishStore(kv);
+  const wishes = createWishStore(kv, () => metrics.inc("matrixrmapi_kv_writes_total"));
   let worker: Worker | null = null;
   session = createBotSession({ http: synapse, bootstrap, onReady: () => worker?.wake() });
   const bot = session;

@@ -75,7 +75,11 @@ export interface WishStore {
   setLoginWatermark(mark: LoginWatermark): Promise<void>;
 }
 
-export function createWishStore(kv: Deno.Kv): WishStore {
+export function createWishStore(
+  kv: Deno.Kv,
+  /** Called after every committed write (for the KV-writes metric). */
+  onWrite: () => void = () => {},
+): WishStore {
   async function update(
     userId: string,
     change: (current: WishRecord | null) => WishRecord | null,
@@ -96,7 +100,10 @@ export function createWishStore(kv: Deno.Kv): WishStore {
         op.delete(wishKeys.pending(userId));
       }
       const res = await op.commit();
-      if (res.ok) return { kind: "recorded", record };
+      if (res.ok) {
+        onWrite();
+        return { kind: "recorded", record };
+      }
     }
     throw new Error(`Cannot record the wish of ${userId}: too many concurrent writers`);
   }
@@ -155,6 +162,7 @@ export function createWishStore(kv: Deno.Kv): WishStore {
     async setLoginWatermark(mark) {
       const res = await kv.set(wishKeys.loginWatermark(), LoginWatermark.parse(mark));
       if (!res.ok) throw new Error("KV write of the login watermark failed");
+      onWrite();
     },
     async markRetry(userId, generation, next) {
       await update(userId, (current) => {
