@@ -3,6 +3,7 @@
  * index the worker scans. Every change is one atomic commit with a versionstamp check.
  */
 import { z } from "zod";
+import { CorruptRecordError } from "./store.ts";
 
 export const wishKeys = {
   wish: (userId: string): Deno.KvKey => ["wish", userId],
@@ -86,7 +87,7 @@ export function createWishStore(
   ): Promise<RecordResult> {
     for (let attempt = 0; attempt < 50; attempt++) {
       const entry = await kv.get(wishKeys.wish(userId));
-      const current = entry.value === null ? null : WishRecord.parse(entry.value);
+      const current = _wish(entry);
       const next = change(current);
       if (next === null) return { kind: "refused", record: current };
       const record = WishRecord.parse(next);
@@ -111,7 +112,7 @@ export function createWishStore(
   return {
     async get(userId) {
       const entry = await kv.get(wishKeys.wish(userId));
-      return entry.value === null ? null : WishRecord.parse(entry.value);
+      return _wish(entry);
     },
     update,
     async listAll() {
@@ -179,4 +180,16 @@ export function createWishStore(
       });
     },
   };
+}
+
+/** The wish in `entry`, or null; a record that does not parse is reported by its key. */
+function _wish(entry: Deno.KvEntryMaybe<unknown>): WishRecord | null {
+  if (entry.value === null) return null;
+  const parsed = WishRecord.safeParse(entry.value);
+  if (!parsed.success) {
+    throw new CorruptRecordError(
+      `KV record ${JSON.stringify(entry.key)} does not parse: ${z.prettifyError(parsed.error)}`,
+    );
+  }
+  return parsed.data;
 }

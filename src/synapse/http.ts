@@ -53,6 +53,14 @@ export interface SynapseHttp {
   as(token: string | null): SynapseCaller;
 }
 
+/**
+ * Synapse's "no such thing" (404 `M_NOT_FOUND`). A 404 with another errcode — `M_UNRECOGNIZED`
+ * from a proxy that does not route the admin API, say — is a failure, never "missing".
+ */
+export function notFound(err: unknown): boolean {
+  return err instanceof SynapseError && err.status === 404 && err.errcode === "M_NOT_FOUND";
+}
+
 /** URL-encodes one path segment: Matrix IDs contain `@ : # !` and more. */
 export const enc = (segment: string): string => encodeURIComponent(segment);
 
@@ -65,9 +73,11 @@ export interface SynapseHttpOptions {
 }
 
 export function createSynapseHttp(options: SynapseHttpOptions): SynapseHttp {
+  const timeoutMs = options.timeoutMs ?? 15_000;
   const client: KyInstance = ky.create({
     prefix: options.baseUrl.replace(/\/*$/, "/"),
-    timeout: options.timeoutMs ?? 15_000,
+    // ky's timeout ends at the headers; the signal below bounds the body as well.
+    timeout: timeoutMs,
     // Retries are decided by callers that know whether an operation is idempotent.
     retry: 0,
     throwHttpErrors: false,
@@ -79,19 +89,25 @@ export function createSynapseHttp(options: SynapseHttpOptions): SynapseHttp {
       const endpoint = `${o.method} ${o.path.replace(/\/(@|!|%40|%21|%23)[^/]*/g, "/{id}")}`;
       const started = performance.now();
       let response: Response;
+      let text: string;
       try {
         response = await client(o.path.replace(/^\//, ""), {
           method: o.method,
           ...(o.json === undefined ? {} : { json: o.json }),
           ...(o.searchParams ? { searchParams: o.searchParams } : {}),
           headers: token === null ? {} : { authorization: `Bearer ${token}` },
+          signal: AbortSignal.timeout(timeoutMs),
         });
+        // A connection cut or stalled after the headers is a failed call like any other.
+        text = await response.text();
       } catch (err) {
         options.onResponse?.(endpoint, 0, performance.now() - started);
-        throw new SynapseError(0, "M_CONNECTION_FAILED", (err as Error).message, null, endpoint);
+        const message = err instanceof DOMException && err.name === "TimeoutError"
+          ? `no complete answer within ${timeoutMs} ms`
+          : (err as Error).message;
+        throw new SynapseError(0, "M_CONNECTION_FAILED", message, null, endpoint);
       }
       options.onResponse?.(endpoint, response.status, performance.now() - started);
-      const text = await response.text();
       let body: unknown = null;
       try {
         body = text.length > 0 ? JSON.parse(text) : null;

@@ -1,6 +1,6 @@
 /** @module Synapse membership APIs for the lifecycle: admin join, kick, and a user's joined rooms. */
 import { z } from "zod";
-import { enc, type SynapseCaller, SynapseError } from "./http.ts";
+import { enc, notFound, type SynapseCaller, SynapseError } from "./http.ts";
 
 export type JoinResult = "joined" | "alreadyJoined" | "userMissing";
 
@@ -24,7 +24,7 @@ export async function adminJoin(
     return "joined";
   } catch (err) {
     if (err instanceof SynapseError) {
-      if (err.status === 404 && err.errcode === "M_NOT_FOUND") return "userMissing";
+      if (notFound(err)) return "userMissing";
       if (err.status === 403 && (await roomMembers(synapse, roomId)).includes(userId)) {
         return "alreadyJoined";
       }

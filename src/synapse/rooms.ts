@@ -1,6 +1,6 @@
 /** @module Synapse room APIs for the bootstrap: alias lookup, room creation, and state read and write. */
 import { z } from "zod";
-import { enc, type SynapseCaller, SynapseError } from "./http.ts";
+import { enc, notFound, type SynapseCaller, SynapseError } from "./http.ts";
 
 /** The room an alias points at, or `null` when the alias is free. */
 export async function resolveAlias(
@@ -15,7 +15,7 @@ export async function resolveAlias(
     });
     return r.room_id;
   } catch (err) {
-    if (err instanceof SynapseError && err.status === 404) return null;
+    if (notFound(err)) return null;
     throw err;
   }
 }
@@ -80,7 +80,7 @@ export async function getState<T = Record<string, unknown>>(
       schema,
     });
   } catch (err) {
-    if (err instanceof SynapseError && err.status === 404) return null;
+    if (notFound(err)) return null;
     throw err;
   }
 }

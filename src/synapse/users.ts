@@ -1,6 +1,6 @@
 /** @module Synapse user APIs the service relies on: whoami, admin user lookup, token minting, rate-limit override, deactivation. */
 import { z } from "zod";
-import { enc, type SynapseCaller, SynapseError } from "./http.ts";
+import { enc, notFound, type SynapseCaller, SynapseError } from "./http.ts";
 
 const WhoAmI = z.object({ user_id: z.string() });
 
@@ -46,7 +46,7 @@ export async function getUser(
       schema: AdminUser,
     });
   } catch (err) {
-    if (err instanceof SynapseError && err.status === 404) return null;
+    if (notFound(err)) return null;
     throw err;
   }
 }
@@ -142,7 +142,7 @@ export async function deactivateUser(
     });
     return true;
   } catch (err) {
-    if (err instanceof SynapseError && err.status === 404) return false;
+    if (notFound(err)) return false;
     throw err;
   }
 }

@@ -5,8 +5,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../deps.ts";
 import { errorResponses } from "./common.ts";
-import swaggerJs from "swagger-ui-dist/swagger-ui-bundle.js" with { type: "text" };
-import swaggerCss from "swagger-ui-dist/swagger-ui.css" with { type: "text" };
 import { SERVICE_VERSION } from "../../version.ts";
 
 export const OPENAPI_PATH = "/api/openapi.json";
@@ -42,10 +40,16 @@ export function openApiDocument(app: App): ReturnType<App["getOpenAPI31Document"
   });
 }
 
-const ASSETS: Record<string, readonly [body: string, type: string]> = {
-  "swagger-ui.css": [swaggerCss, "text/css; charset=utf-8"],
-  "swagger-ui-bundle.js": [swaggerJs, "text/javascript; charset=utf-8"],
-  "init.js": [INIT, "text/javascript; charset=utf-8"],
+const ASSETS: Record<string, readonly [body: () => Promise<string>, type: string]> = {
+  "swagger-ui.css": [
+    async () => (await import("./docs_assets.ts")).swaggerCss,
+    "text/css; charset=utf-8",
+  ],
+  "swagger-ui-bundle.js": [
+    async () => (await import("./docs_assets.ts")).swaggerJs,
+    "text/javascript; charset=utf-8",
+  ],
+  "init.js": [() => Promise.resolve(INIT), "text/javascript; charset=utf-8"],
 };
 
 const text = (type: string, description: string) => ({
@@ -109,11 +113,11 @@ export function registerDocsRoutes(app: App): void {
         ...errorResponses(422),
       },
     }),
-    function docsAsset(c) {
+    async function docsAsset(c) {
       const [body, type] = ASSETS[c.req.valid("param").asset]!;
       c.header("Content-Type", type);
       c.header("Cache-Control", "public, max-age=86400");
-      return c.body(body, 200);
+      return c.body(await body(), 200);
     },
   );
 }
