@@ -71,6 +71,8 @@ const SHORT_NAMES: Readonly<Record<string, string>> = {
   "0.9.2342.19200300.100.1.1": "UID",
 };
 const MAX_CHAIN = 8;
+/** Client certificates whose reading is kept (RM's, the proxies', people's most recent). */
+const PEER_CACHE_SIZE = 256;
 
 /** Reads a client certificate (DER); refuses anything but X.509 v3 and subjects without a CN. */
 export function readPeerCertificate(der: Uint8Array): PeerReading {
@@ -175,6 +177,10 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
   const cas = options.caPems.map(_trustedCa);
   // Read once per TLS connection: getPeerCertificate() per request halves throughput.
   const admitted = new WeakMap<object, Admitted>();
+  // RM opens a new connection for every callback with the same certificate: its reading and
+  // chain are kept by DER (a verified certificate's content cannot change under the same bytes);
+  // revocation is still looked up on every connection and request.
+  const readings = new Map<string, { reading: PeerReading; links: ChainLink[] }>();
   let backpressureWarned = false;
   const secureContext = (cert: string, key: string) => ({
     ca: [...options.caPems],
@@ -239,14 +245,24 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
       socket.destroy(); // synchronous, inside the event: the HTTP parser has read nothing yet
     };
     if (!socket.authorized) return refuse(`chain not verified: ${socket.authorizationError}`);
-    let reading: PeerReading;
+    let known: { reading: PeerReading; links: ChainLink[] } | undefined;
     try {
-      reading = readPeerCertificate(new Uint8Array(socket.getPeerCertificate().raw));
+      const raw = socket.getPeerCertificate().raw;
+      const key = raw.toString("base64");
+      known = readings.get(key);
+      if (known === undefined) {
+        const reading = readPeerCertificate(new Uint8Array(raw));
+        known = { reading, links: reading.ok ? _chainOf(reading, cas) : [] };
+        if (readings.size >= PEER_CACHE_SIZE) readings.delete(readings.keys().next().value!);
+      } else {
+        readings.delete(key); // most recently used last
+      }
+      readings.set(key, known);
     } catch (err) {
       return refuse("cannot read the peer certificate", { error: err });
     }
+    const { reading, links } = known;
     if (!reading.ok) return refuse(reading.reason);
-    const links = _chainOf(reading, cas);
     const revoked = _revoked(links, crl);
     if (revoked !== undefined) {
       return refuse(revoked === links[0] ? "revoked by the CRL" : "issuing CA revoked by the CRL", {
