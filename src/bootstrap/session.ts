@@ -7,6 +7,7 @@
  */
 import { type SynapseCaller, SynapseError, type SynapseHttp } from "../synapse/http.ts";
 import type { Bootstrap, BootstrapStatus, Ready } from "./bootstrap.ts";
+import { createWaiters } from "../util/waiters.ts";
 
 /** A call as the bot while there is no token (bootstrapping, or again after a 401). */
 export class BotNotReadyError extends Error {
@@ -34,7 +35,7 @@ export interface BotSessionOptions {
 }
 
 export function createBotSession(o: BotSessionOptions): BotSession {
-  const waiting = new Set<() => void>();
+  const waiting = createWaiters(() => o.bootstrap.ready());
   let rejected = Promise.withResolvers<void>();
 
   function invalidate(reason: string, token?: string): void {
@@ -61,20 +62,7 @@ export function createBotSession(o: BotSessionOptions): BotSession {
       }
     },
     current: () => o.bootstrap.ready(),
-    whenReady(signal) {
-      return new Promise((resolve) => {
-        const check = () => {
-          const ready = o.bootstrap.ready();
-          if (ready === null && !signal.aborted) return;
-          waiting.delete(check);
-          signal.removeEventListener("abort", check);
-          resolve(ready);
-        };
-        waiting.add(check);
-        signal.addEventListener("abort", check, { once: true });
-        check();
-      });
-    },
+    whenReady: (signal) => waiting.wait(signal),
     invalidate: (reason) => invalidate(reason),
     status: () => o.bootstrap.status(),
     async run(signal) {
@@ -84,7 +72,7 @@ export function createBotSession(o: BotSessionOptions): BotSession {
       });
       while (!signal.aborted) {
         await o.bootstrap.run(signal);
-        for (const check of [...waiting]) check();
+        waiting.wake();
         if (o.bootstrap.ready() !== null) o.onReady?.();
         await Promise.race([rejected.promise, aborted]);
         rejected = Promise.withResolvers<void>();

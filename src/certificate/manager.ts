@@ -3,6 +3,7 @@
  * on the volume, or enrol one with the manifest's one-time `csr_jwt`; renew it over mTLS once two
  * thirds of its life have passed; tell every user of the identity when the pair changes.
  */
+import { createWaiters } from "../util/waiters.ts";
 import type { Logger } from "../log/logger.ts";
 import type { RmProductApi, SignResult } from "../rm/product_api.ts";
 import { backoffMs, sleep } from "../util/sleep.ts";
@@ -117,7 +118,7 @@ export function createCertificateManager(o: CertificateManagerOptions): Certific
   };
   let identity: ProductIdentity | null = null;
   const listeners = new Set<(identity: ProductIdentity) => void>();
-  const waiting = new Set<() => void>();
+  const waiting = createWaiters(() => identity);
 
   function enter(phase: CertificatePhase): void {
     if (status.phase !== phase) status = { ...status, phase, since: now() };
@@ -142,7 +143,7 @@ export function createCertificateManager(o: CertificateManagerOptions): Certific
     identity = next;
     status = { ...status, certificate: { ...next.facts, renewAt: renewAt(next.facts) } };
     if (!changed) return;
-    for (const wake of waiting) wake();
+    waiting.wake();
     for (const listener of listeners) {
       try {
         listener(next);
@@ -352,24 +353,11 @@ export function createCertificateManager(o: CertificateManagerOptions): Certific
         }
         await sleep(waitMs, signal);
       }
-      for (const wake of waiting) wake();
+      waiting.wake();
     },
     status: () => status,
     current: () => identity,
-    whenReady(signal) {
-      return new Promise((resolve) => {
-        const check = () => {
-          if (identity !== null || signal.aborted) {
-            waiting.delete(check);
-            signal.removeEventListener("abort", check);
-            resolve(identity);
-          }
-        };
-        waiting.add(check);
-        signal.addEventListener("abort", check, { once: true });
-        check();
-      });
-    },
+    whenReady: (signal) => waiting.wait(signal),
     onChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
