@@ -9,13 +9,7 @@ import type { RoomIds } from "../matrix/deployment.ts";
 import type { PowerLevelWriter } from "../rooms/power_levels.ts";
 import { ADMIN_LEVEL, PUBLIC_ROOMS } from "../rooms/spec.ts";
 import type { Wish } from "./wish.ts";
-import { WAITING_FOR_LOGIN } from "./login_watch.ts";
-
-/**
- * How long a wish waiting for a first login sleeps before it is looked at on its own; the login
- * watch makes it due as soon as the account appears, so this is only a safety net.
- */
-export const LOGIN_RECHECK_MS = 10 * 60_000;
+import { LOGIN_RECHECK_MS, WAITING_FOR_LOGIN } from "./login_watch.ts";
 
 export interface ConvergeContext {
   /** Calls as the bot. */

@@ -12,6 +12,21 @@ import type { LoginWatermark, WishStore } from "../store/wishes.ts";
 /** What converge reports while a person has no Matrix account yet. */
 export const WAITING_FOR_LOGIN = "the person has not logged in to Matrix yet";
 
+/** The first safety-net look at one waiting person, and the longest gap between two. */
+export const LOGIN_RECHECK_MS = 10 * 60_000;
+export const LOGIN_RECHECK_MAX_MS = 24 * 3_600_000;
+
+/**
+ * When to look at a waiting person again after `attempts` looks: 10 minutes, doubling, at most a
+ * day. Only a safety net — the watch below makes the wish due as soon as the account appears.
+ */
+export function loginRecheckMs(attempts: number): number {
+  return Math.min(
+    LOGIN_RECHECK_MAX_MS,
+    LOGIN_RECHECK_MS * 2 ** Math.min(Math.max(attempts, 0), 20),
+  );
+}
+
 export interface LoginWatch {
   /** Looks once; returns how many waiting people appeared (their wishes are now due). */
   poll(): Promise<number>;

@@ -11,7 +11,7 @@ import { getUser } from "../synapse/users.ts";
 import { converge } from "./converge.ts";
 import { createPowerLevelWriter, type PowerLevelWriter } from "../rooms/power_levels.ts";
 import { ADMIN_LEVEL, PUBLIC_ROOMS } from "../rooms/spec.ts";
-import { createLoginWatch } from "./login_watch.ts";
+import { createLoginWatch, loginRecheckMs, WAITING_FOR_LOGIN } from "./login_watch.ts";
 
 /** The bot as the worker sees it: calls as the bot, and the rooms once the bootstrap is done. */
 export interface WorkerBot extends SynapseCaller {
@@ -30,7 +30,10 @@ export interface WorkerOptions {
   readonly maxBackoffMs?: number;
   /** The process's power-level serialiser; created here when absent. */
   readonly levels?: PowerLevelWriter;
-  /** How often new Matrix accounts are looked for while work is pending. @default 5000 */
+  /**
+   * How often new Matrix accounts are looked for while work is pending: one request each time
+   * (10 a minute), however many people wait. @default 6000
+   */
   readonly loginPollMs?: number;
 }
 
@@ -76,7 +79,7 @@ export function createWorker(o: WorkerOptions): Worker {
   // Synapse unreachable (or 5xx, 429): one backoff for Synapse, not one per person, so an outage
   // with many people pending is one probe per interval instead of a retry storm.
   let outage: { until: number; failures: number } | null = null;
-  const loginPollMs = o.loginPollMs ?? 5000;
+  const loginPollMs = o.loginPollMs ?? 6000;
   let nextLoginPoll = 0;
 
   /** One look for new accounts, when it is time and someone waits; never fails the loop. */
@@ -128,8 +131,13 @@ export function createWorker(o: WorkerOptions): Worker {
           detail: result.detail,
         });
       } else {
+        // Waiting for a first login: the watch finds the account; each person's own look is a
+        // safety net that backs off to once a day, so a thousand waiting cost next to nothing.
+        const retryMs = result.reason === WAITING_FOR_LOGIN
+          ? loginRecheckMs(record.attempts)
+          : result.retryMs;
         await o.store.markRetry(userId, generation, {
-          at: Date.now() + result.retryMs,
+          at: Date.now() + retryMs,
           error: null,
           waitingFor: result.reason,
         });
