@@ -147,14 +147,7 @@ export function createWorker(o: WorkerOptions): Worker {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const retryAfter = err instanceof SynapseError ? err.retryAfterMs : null;
-      if (_unavailable(err)) {
-        const failures = (outage?.failures ?? 0) + 1;
-        const wait = retryAfter ?? Math.min(maxBackoff, 1000 * 2 ** Math.min(failures - 1, 16));
-        outage = { until: Date.now() + wait, failures };
-        if (failures === 1) {
-          o.log.warn("Synapse is unavailable; pausing all lifecycle work", { error: message });
-        }
-      }
+      noteOutage(err);
       const delay = retryAfter ?? Math.min(maxBackoff, 1000 * 2 ** Math.min(record.attempts, 16));
       await o.store.markRetry(userId, generation, {
         at: Date.now() + delay,
@@ -173,6 +166,21 @@ export function createWorker(o: WorkerOptions): Worker {
     }
   }
 
+  /** Synapse could not serve anyone: pause all work for one backoff (true), or not (false). */
+  function noteOutage(err: unknown): boolean {
+    if (!_unavailable(err)) return false;
+    const failures = (outage?.failures ?? 0) + 1;
+    const retryAfter = (err as SynapseError).retryAfterMs;
+    const wait = retryAfter ?? Math.min(maxBackoff, 1000 * 2 ** Math.min(failures - 1, 16));
+    outage = { until: Date.now() + wait, failures };
+    if (failures === 1) {
+      o.log.warn("Synapse is unavailable; pausing all lifecycle work", {
+        error: (err as Error).message,
+      });
+    }
+    return true;
+  }
+
   /**
    * Hands the power-level part of every due wish to the serialiser at once, before the slower
    * joins: a burst of promotions then costs one power-level write per room, not one per person.
@@ -185,6 +193,7 @@ export function createWorker(o: WorkerOptions): Worker {
   async function primeLevels(
     due: ReadonlyArray<{ userId: string; generation: number }>,
     rooms: RoomIds,
+    signal: AbortSignal,
   ) {
     const writer = levels;
     const records = await Promise.all(due.map((p) => o.store.get(p.userId).catch(() => null)));
@@ -193,8 +202,14 @@ export function createWorker(o: WorkerOptions): Worker {
       primed.set(p.userId, p.generation);
       return record === null || record.revoked || !record.everAdmin ? [] : [{ p, record }];
     });
+    // The first look alone: if Synapse cannot answer it, nobody else is looked up this round.
+    let down = false;
     const people = await _inBatches(candidates, 16, async (c) => {
-      const user = await getUser(o.bot, c.p.userId).catch(() => null);
+      if (down || signal.aborted) return null;
+      const user = await getUser(o.bot, c.p.userId).catch((err) => {
+        if (noteOutage(err)) down = true;
+        return null;
+      });
       // Missing, deactivated or a server admin (not a person): converging decides, not priming.
       return user === null || user.deactivated || user.admin ? null : c;
     });
@@ -236,9 +251,12 @@ export function createWorker(o: WorkerOptions): Worker {
           if (now < outage.until) sleepMs = Math.min(sleepMs, outage.until - now);
         }
         const unprimed = due.filter((p) => primed.get(p.userId) !== p.generation);
-        if (unprimed.length > 1) await primeLevels(unprimed, rooms);
+        if (unprimed.length > 1 && !signal.aborted) await primeLevels(unprimed, rooms, signal);
+        // Priming may have found Synapse down: then this round starts nothing.
+        if (outage !== null && Date.now() < outage.until) due = [];
         for (const p of due) {
-          if (inFlight.size >= concurrency) break;
+          // An abort while this round awaited KV or Synapse: start nothing more.
+          if (inFlight.size >= concurrency || signal.aborted) break;
           inFlight.add(p.userId);
           const task = process(p.userId, rooms).finally(() => {
             inFlight.delete(p.userId);
@@ -315,14 +333,15 @@ export function createWorker(o: WorkerOptions): Worker {
   };
 }
 
-/** `fn` over `items`, at most `size` at a time, results in order. */
+/** `fn` over `items`: the first alone, then at most `size` at a time; results in order. */
 async function _inBatches<T, R>(
   items: readonly T[],
   size: number,
   fn: (item: T) => Promise<R>,
 ): Promise<R[]> {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += size) {
+  if (items.length === 0) return [];
+  const out: R[] = [await fn(items[0]!)];
+  for (let i = 1; i < items.length; i += size) {
     out.push(...await Promise.all(items.slice(i, i + size).map(fn)));
   }
   return out;

@@ -99,8 +99,9 @@ export function createPowerLevelWriter(
     writes++;
     const after = await getState(synapse, roomId, "m.room.power_levels", "", PowerLevels);
     const shown = after?.users ?? {};
-    for (const [userId, level] of Object.entries(users)) {
-      if (shown[userId] !== level) {
+    // Every level written, and every removal: an entry still shown is a change that did not stick.
+    for (const userId of new Set([...Object.keys(users), ...batch.map((c) => c.userId)])) {
+      if (shown[userId] !== users[userId]) {
         throw new Error(`Power level of ${userId} in ${roomId} did not stick`);
       }
     }
