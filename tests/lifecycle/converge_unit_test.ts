@@ -1,0 +1,188 @@
+/**
+ * `converge()` (one person → Synapse) against the stand-in: waiting for a login, joins, admin
+ * levels and room, demotion, revocation, and the accounts it must leave alone.
+ */
+import assert from "node:assert/strict";
+import { converge } from "../../src/lifecycle/converge.ts";
+import { WAITING_FOR_LOGIN } from "../../src/lifecycle/login_watch.ts";
+import type { Wish } from "../../src/lifecycle/wish.ts";
+import type { RoomIds } from "../../src/matrix/deployment.ts";
+import { createPowerLevelWriter } from "../../src/rooms/power_levels.ts";
+import { createSynapseHttp } from "../../src/synapse/http.ts";
+import { type FakeSynapse, startFakeSynapse } from "../support/fake_synapse.ts";
+
+const PUBLIC = ["space", "general", "helpdesk", "offtopic"] as const;
+
+const MEMBER: Wish = { member: true, admin: false, revoked: false, everAdmin: false };
+const ADMIN: Wish = { member: true, admin: true, revoked: false, everAdmin: true };
+const DEMOTED: Wish = { member: true, admin: false, revoked: false, everAdmin: true };
+const REVOKED: Wish = { member: false, admin: false, revoked: true, everAdmin: true };
+
+/** The stand-in with a bot, the deployment's five rooms (created by the bot) and a context. */
+function setup(fake: FakeSynapse) {
+  const bot = fake.addUser("bot", { admin: true });
+  const synapse = createSynapseHttp({ baseUrl: fake.url, timeoutMs: 2000 }).as(bot.token);
+  const rooms: RoomIds = {
+    space: fake.addRoom(bot.userId),
+    general: fake.addRoom(bot.userId),
+    helpdesk: fake.addRoom(bot.userId),
+    offtopic: fake.addRoom(bot.userId),
+    admin: fake.addRoom(bot.userId),
+  };
+  const ctx = { synapse, rooms, levels: createPowerLevelWriter(synapse, 1) };
+  return { bot, rooms, ctx };
+}
+
+function level(fake: FakeSynapse, roomId: string, userId: string): number | undefined {
+  const pl = fake.rooms.get(roomId)?.state.get("m.room.power_levels\0")?.content;
+  return (pl?.users as Record<string, number> | undefined)?.[userId];
+}
+
+/** Which of the deployment's rooms `userId` has joined, by key. */
+function joined(fake: FakeSynapse, rooms: RoomIds, userId: string): string[] {
+  return Object.entries(rooms).filter(([, id]) => fake.members(id).includes(userId))
+    .map(([key]) => key).sort();
+}
+
+const joins = (fake: FakeSynapse) => fake.count("POST", /\/_synapse\/admin\/v1\/join\//);
+
+Deno.test("converge(): a person without a Matrix account waits for the first login", async () => {
+  await using fake = startFakeSynapse();
+  const { ctx } = setup(fake);
+  for (const wish of [MEMBER, ADMIN]) {
+    const result = await converge(ctx, "@nobody:fake.test", wish);
+    assert.equal(result.kind, "waiting");
+    assert.equal(result.kind === "waiting" ? result.reason : "", WAITING_FOR_LOGIN);
+  }
+  assert.equal(joins(fake), 0, "nothing joined");
+  assert.equal(fake.count("PUT", /power_levels/), 0, "no level for an account that is not there");
+});
+
+Deno.test("converge(): a member is joined to the Space and the three public rooms, no more", async () => {
+  await using fake = startFakeSynapse();
+  const { ctx, rooms } = setup(fake);
+  const p = fake.addUser("alice").userId;
+  const result = await converge(ctx, p, MEMBER);
+  assert.equal(result.kind, "done", JSON.stringify(result));
+  assert.deepEqual(joined(fake, rooms, p), [...PUBLIC].sort());
+  for (const k of PUBLIC) assert.equal(level(fake, rooms[k], p), undefined, k);
+  assert.equal(fake.count("PUT", /power_levels/), 0);
+  // Again (a duplicate callback): already a member everywhere, still done.
+  assert.equal((await converge(ctx, p, MEMBER)).kind, "done");
+  assert.deepEqual(joined(fake, rooms, p), [...PUBLIC].sort());
+});
+
+Deno.test("converge(): an admin gets level 100 in the public rooms and joins the admin room", async () => {
+  await using fake = startFakeSynapse();
+  const { ctx, rooms, bot } = setup(fake);
+  const p = fake.addUser("alice").userId;
+  const result = await converge(ctx, p, ADMIN);
+  assert.equal(result.kind, "done", JSON.stringify(result));
+  assert.deepEqual(joined(fake, rooms, p), ["admin", ...PUBLIC].sort());
+  for (const k of PUBLIC) {
+    assert.equal(level(fake, rooms[k], p), 100, k);
+    assert.equal(level(fake, rooms[k], bot.userId), 100, `bot's level kept in ${k}`);
+  }
+  assert.equal(level(fake, rooms.admin, p), undefined, "no level in the admin room");
+});
+
+Deno.test("converge(): a demoted ex-admin loses the level and is kicked from the admin room", async () => {
+  await using fake = startFakeSynapse();
+  const { ctx, rooms } = setup(fake);
+  const p = fake.addUser("alice").userId;
+  assert.equal((await converge(ctx, p, ADMIN)).kind, "done");
+  const result = await converge(ctx, p, DEMOTED);
+  assert.equal(result.kind, "done", JSON.stringify(result));
+  for (const k of PUBLIC) assert.equal(level(fake, rooms[k], p), undefined, k);
+  assert.deepEqual(joined(fake, rooms, p), [...PUBLIC].sort(), "still a member");
+  assert.equal(fake.count("POST", /\/kick$/), 1);
+  // Repeated: not in the admin room any more, which is fine.
+  assert.equal((await converge(ctx, p, DEMOTED)).kind, "done");
+});
+
+Deno.test("converge(): revoked is deactivated, loses its levels, and is done once it has left every room", async () => {
+  await using fake = startFakeSynapse();
+  const { ctx, rooms } = setup(fake);
+  const p = fake.addUser("alice").userId;
+  assert.equal((await converge(ctx, p, ADMIN)).kind, "done");
+  // Synapse answers before it has parted the rooms: the first two looks still show one.
+  fake.fault({
+    path: /\/joined_rooms$/,
+    times: 2,
+    fault: { kind: "json", json: { joined_rooms: [rooms.general], total: 1 } },
+  });
+  const result = await converge(ctx, p, REVOKED);
+  assert.equal(result.kind, "done", JSON.stringify(result));
+  assert.match(result.kind === "done" ? result.detail : "", /left every room/);
+  assert.equal(fake.count("GET", /\/joined_rooms$/), 3, "looked until no room was left");
+  assert.equal(fake.users.get(p)?.deactivated, true);
+  assert.deepEqual(joined(fake, rooms, p), []);
+  for (const k of PUBLIC) assert.equal(level(fake, rooms[k], p), undefined, k);
+  // Repeated: already deactivated, not deactivated again.
+  assert.equal((await converge(ctx, p, REVOKED)).kind, "done");
+  assert.equal(fake.count("POST", /\/deactivate\//), 1);
+});
+
+Deno.test("converge(): revoked is still waiting while Synapse shows rooms after its looks", async () => {
+  await using fake = startFakeSynapse();
+  const { ctx, rooms } = setup(fake);
+  const p = fake.addUser("alice").userId;
+  fake.fault({
+    path: /\/joined_rooms$/,
+    times: 11,
+    fault: { kind: "json", json: { joined_rooms: [rooms.general], total: 1 } },
+  });
+  const result = await converge(ctx, p, REVOKED);
+  assert.equal(result.kind, "waiting", JSON.stringify(result));
+  assert.match(result.kind === "waiting" ? result.reason : "", /still removing/);
+  assert.equal(fake.users.get(p)?.deactivated, true);
+});
+
+Deno.test("converge(): revoked without a Matrix account is done without touching Synapse", async () => {
+  await using fake = startFakeSynapse();
+  const { ctx } = setup(fake);
+  const result = await converge(ctx, "@nobody:fake.test", REVOKED);
+  assert.equal(result.kind, "done");
+  assert.equal(fake.count("POST", /\/deactivate\//), 0);
+  assert.equal(fake.count("PUT", /./), 0);
+});
+
+Deno.test("converge(): a Synapse server admin is left untouched, whatever the wish", async () => {
+  await using fake = startFakeSynapse();
+  const { ctx, rooms } = setup(fake);
+  const op = fake.addUser("operator", { admin: true }).userId;
+  for (const k of [...PUBLIC, "admin"] as const) {
+    const room = fake.rooms.get(rooms[k])!;
+    room.state.set(`m.room.member\0${op}`, {
+      type: "m.room.member",
+      state_key: op,
+      content: { membership: "join" },
+      sender: op,
+      event_id: `$${k}`,
+    });
+  }
+  for (const wish of [REVOKED, DEMOTED, MEMBER, ADMIN]) {
+    const result = await converge(ctx, op, wish);
+    assert.equal(result.kind, "done");
+    assert.match(result.kind === "done" ? result.detail : "", /server admin.*untouched/);
+  }
+  assert.equal(fake.users.get(op)?.deactivated, false);
+  assert.deepEqual(joined(fake, rooms, op), ["admin", ...PUBLIC].sort());
+  const writes = fake.requests.filter((r) => r.method !== "GET");
+  assert.deepEqual(writes, [], "only looked");
+});
+
+Deno.test("converge(): a deactivated account is never joined", async () => {
+  await using fake = startFakeSynapse();
+  const { ctx, rooms } = setup(fake);
+  const p = fake.addUser("alice").userId;
+  fake.users.get(p)!.deactivated = true;
+  for (const wish of [MEMBER, ADMIN]) {
+    const result = await converge(ctx, p, wish);
+    assert.equal(result.kind, "done");
+    assert.match(result.kind === "done" ? result.detail : "", /deactivated/);
+  }
+  assert.equal(joins(fake), 0);
+  assert.deepEqual(joined(fake, rooms, p), []);
+  assert.equal(fake.count("PUT", /power_levels/), 0, "no level for a deactivated account");
+});
