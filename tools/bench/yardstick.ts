@@ -72,3 +72,36 @@ export async function directPromotions(
   }
   return performance.now() - started;
 }
+
+/**
+ * The physical floor of a promotion storm: the admin-room joins at `concurrency` people at a
+ * time and, alongside them, one power-level write per public room (read, set every user to 100,
+ * write). Less Synapse work than this no correct promotion of `users` can do.
+ */
+export async function floorPromotions(
+  http: SynapseHttp,
+  token: string,
+  rooms: RoomIds,
+  users: readonly string[],
+  concurrency: number,
+): Promise<number> {
+  const started = performance.now();
+  let next = 0;
+  await Promise.all([
+    ...Array.from({ length: concurrency }, async () => {
+      while (next < users.length) await adminJoin(http.as(token), rooms.admin, users[next++]!);
+    }),
+    ...PUBLIC.map(async (key) => {
+      const pl = await getState(http.as(token), rooms[key], "m.room.power_levels");
+      const usersMap = {
+        ...(pl?.users as Record<string, number>),
+        ...Object.fromEntries(users.map((u) => [u, 100])),
+      };
+      await putState(http.as(token), rooms[key], "m.room.power_levels", "", {
+        ...pl,
+        users: usersMap,
+      });
+    }),
+  ]);
+  return performance.now() - started;
+}
