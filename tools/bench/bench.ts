@@ -36,6 +36,8 @@ import {
 } from "./rm_client.ts";
 import { writeRsaServerCert } from "./rsa_cert.ts";
 import {
+  benchServiceEnv,
+  bundleFloor,
   cpuSeconds,
   machineCpu,
   median,
@@ -129,41 +131,17 @@ await Deno.writeTextFile(
 const httpPort = 18012, mtlsPort = 14625, floorPort = 14626;
 const dataDir = `${out}/data`;
 const kvPath = `${dataDir}/matrixrmapi.kv`;
-const env: Record<string, string> = {
-  SYNAPSE_URL: hs.url,
-  SYNAPSE_REGISTRATION_SECRET: hs.registrationSecret,
-  SERVER_DOMAIN: "bench.test",
-  KRAFTWERK_MANIFEST: `${out}/manifest.json`,
-  PERSISTENT_DATA_PATH: dataDir,
-  MTLS_SERVER_CERT_PATH: pki.serverCert,
-  MTLS_SERVER_KEY_PATH: pki.serverKey,
-  LOCAL_CA_CERTS_PATH: pki.caDir,
-  MTLS_PORT: String(mtlsPort),
-  HTTP_PORT: String(httpPort),
-  BIND_HOST: "127.0.0.1",
-  LOG_LEVEL: "WARNING",
-};
+const env = benchServiceEnv({
+  synapseUrl: hs.url,
+  registrationSecret: hs.registrationSecret,
+  out,
+  dataDir: dataDir,
+  pki,
+  httpPort,
+  mtlsPort,
+});
 const bundled = await bundle(`${out}/matrixrmapi.js`);
-const floorBundled = `${out}/floor.js`;
-{
-  const o = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "bundle",
-      "--frozen",
-      "--platform",
-      "deno",
-      "--output",
-      floorBundled,
-      "tools/bench/floor.ts",
-    ],
-    cwd: root,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!o.success) {
-    throw new Error(`bundling floor.ts failed:\n${new TextDecoder().decode(o.stderr)}`);
-  }
-}
+const floorBundled = await bundleFloor(root, `${out}/floor.js`);
 const python = await ensureClient(root);
 const ecdsaPair = { cert: pki.serverCert, key: pki.serverKey };
 const rsaPair = { cert: rsa.certChain, key: rsa.key };

@@ -93,3 +93,43 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 export const median = (values: readonly number[]): number => percentile(values, 0.5);
+
+/** The service's environment for a bench run: its own data, the dev PKI, loopback ports. */
+export function benchServiceEnv(o: {
+  synapseUrl: string;
+  registrationSecret: string;
+  out: string;
+  dataDir: string;
+  pki: { serverCert: string; serverKey: string; caDir: string };
+  httpPort: number;
+  mtlsPort: number;
+}): Record<string, string> {
+  return {
+    SYNAPSE_URL: o.synapseUrl,
+    SYNAPSE_REGISTRATION_SECRET: o.registrationSecret,
+    SERVER_DOMAIN: "bench.test",
+    KRAFTWERK_MANIFEST: `${o.out}/manifest.json`,
+    PERSISTENT_DATA_PATH: o.dataDir,
+    MTLS_SERVER_CERT_PATH: o.pki.serverCert,
+    MTLS_SERVER_KEY_PATH: o.pki.serverKey,
+    LOCAL_CA_CERTS_PATH: o.pki.caDir,
+    MTLS_PORT: String(o.mtlsPort),
+    HTTP_PORT: String(o.httpPort),
+    BIND_HOST: "127.0.0.1",
+    LOG_LEVEL: "WARNING",
+  };
+}
+
+/** Bundles the floor (tools/bench/floor.ts) to `output` and returns its path. */
+export async function bundleFloor(root: string, output: string): Promise<string> {
+  const o = await new Deno.Command(Deno.execPath(), {
+    args: ["bundle", "--frozen", "--platform", "deno", "--output", output, "tools/bench/floor.ts"],
+    cwd: root,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!o.success) {
+    throw new Error(`bundling floor.ts failed:\n${new TextDecoder().decode(o.stderr)}`);
+  }
+  return output;
+}

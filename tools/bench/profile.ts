@@ -19,7 +19,14 @@ import { writeDevPki } from "../dev/pki.ts";
 import { servicePermissions } from "../permissions.ts";
 import { bundle } from "../bundle.ts";
 import { ensureClient, rmCalls, type Tls } from "./rm_client.ts";
-import { cpuSeconds, metricSum, rssMiB, rssSplitMiB } from "./probe.ts";
+import {
+  benchServiceEnv,
+  bundleFloor,
+  cpuSeconds,
+  metricSum,
+  rssMiB,
+  rssSplitMiB,
+} from "./probe.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const int = (name: string, fallback: number) => Number(Deno.env.get(name) ?? fallback);
@@ -46,37 +53,17 @@ await Deno.writeTextFile(
   }),
 );
 const httpPort = 18022, mtlsPort = 14635, floorPort = 14636;
-const env: Record<string, string> = {
-  SYNAPSE_URL: hs.url,
-  SYNAPSE_REGISTRATION_SECRET: hs.registrationSecret,
-  SERVER_DOMAIN: "bench.test",
-  KRAFTWERK_MANIFEST: `${out}/manifest.json`,
-  PERSISTENT_DATA_PATH: `${out}/data`,
-  MTLS_SERVER_CERT_PATH: pki.serverCert,
-  MTLS_SERVER_KEY_PATH: pki.serverKey,
-  LOCAL_CA_CERTS_PATH: pki.caDir,
-  MTLS_PORT: String(mtlsPort),
-  HTTP_PORT: String(httpPort),
-  BIND_HOST: "127.0.0.1",
-  LOG_LEVEL: "WARNING",
-};
+const env = benchServiceEnv({
+  synapseUrl: hs.url,
+  registrationSecret: hs.registrationSecret,
+  out,
+  dataDir: `${out}/data`,
+  pki,
+  httpPort,
+  mtlsPort,
+});
 const bundled = await bundle(`${out}/matrixrmapi.js`);
-const floorBundled = `${out}/floor.js`;
-const b = await new Deno.Command(Deno.execPath(), {
-  args: [
-    "bundle",
-    "--frozen",
-    "--platform",
-    "deno",
-    "--output",
-    floorBundled,
-    "tools/bench/floor.ts",
-  ],
-  cwd: root,
-  stdout: "null",
-  stderr: "piped",
-}).output();
-if (!b.success) throw new Error(new TextDecoder().decode(b.stderr));
+const floorBundled = await bundleFloor(root, `${out}/floor.js`);
 const python = await ensureClient(root);
 const tls = (port: number): Tls => ({
   url: `https://localhost:${port}/api/v1/users/created`,
