@@ -48,6 +48,7 @@ import {
   rssSplitMiB,
   sqliteBytes,
   waitListening,
+  writeBenchManifest,
 } from "./probe.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -120,14 +121,7 @@ const localpart = (userId: string) => userId.slice(1, userId.indexOf(":"));
 // ---- the service, as a process -------------------------------------------------------------
 const pki = await writeDevPki(`${out}/pki`);
 const rsa = await writeRsaServerCert(`${out}/pki-rsa`);
-await Deno.writeTextFile(
-  `${out}/manifest.json`,
-  JSON.stringify({
-    deployment: "svc",
-    rasenmaeher: { certcn: "rasenmaeher" },
-    product: { dns: "matrix.bench.test" },
-  }),
-);
+await writeBenchManifest(out);
 const httpPort = 18012, mtlsPort = 14625, floorPort = 14626;
 const dataDir = `${out}/data`;
 const kvPath = `${dataDir}/matrixrmapi.kv`;

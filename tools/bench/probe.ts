@@ -94,6 +94,18 @@ export function percentile(values: readonly number[], p: number): number {
 
 export const median = (values: readonly number[]): number => percentile(values, 0.5);
 
+/** The manifest the benched service reads (`${out}/manifest.json`, as benchServiceEnv names it). */
+export async function writeBenchManifest(out: string): Promise<void> {
+  await Deno.writeTextFile(
+    `${out}/manifest.json`,
+    JSON.stringify({
+      deployment: "svc",
+      rasenmaeher: { certcn: "rasenmaeher" },
+      product: { dns: "matrix.bench.test" },
+    }),
+  );
+}
+
 /** The service's environment for a bench run: its own data, the dev PKI, loopback ports. */
 export function benchServiceEnv(o: {
   synapseUrl: string;

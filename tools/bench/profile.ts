@@ -26,6 +26,7 @@ import {
   metricSum,
   rssMiB,
   rssSplitMiB,
+  writeBenchManifest,
 } from "./probe.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -44,14 +45,7 @@ const inspectPort = 19229;
 
 const hs = await startHomeserver({ serverName: "bench.test", dir: `${out}/synapse` });
 const pki = await writeDevPki(`${out}/pki`);
-await Deno.writeTextFile(
-  `${out}/manifest.json`,
-  JSON.stringify({
-    deployment: "svc",
-    rasenmaeher: { certcn: "rasenmaeher" },
-    product: { dns: "matrix.bench.test" },
-  }),
-);
+await writeBenchManifest(out);
 const httpPort = 18022, mtlsPort = 14635, floorPort = 14636;
 const env = benchServiceEnv({
   synapseUrl: hs.url,

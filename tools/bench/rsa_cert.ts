@@ -65,25 +65,7 @@ export async function writeRsaServerCert(dir: string): Promise<RsaServerCert> {
     "-subj",
     "/O=PVARKI bench/CN=bench RSA intermediate CA",
   ]);
-  await _openssl(dir, [
-    "x509",
-    "-req",
-    "-in",
-    "rsa-int.csr",
-    "-CA",
-    "rsa-root.pem",
-    "-CAkey",
-    "rsa-root.key",
-    "-CAcreateserial",
-    "-days",
-    "30",
-    "-extfile",
-    "ext.cnf",
-    "-extensions",
-    "ca",
-    "-out",
-    "rsa-int.pem",
-  ]);
+  await _sign(dir, "rsa-int", "rsa-root", "ca");
   await _openssl(dir, [
     "req",
     "-new",
@@ -97,27 +79,19 @@ export async function writeRsaServerCert(dir: string): Promise<RsaServerCert> {
     "-subj",
     "/CN=localhost",
   ]);
-  await _openssl(dir, [
-    "x509",
-    "-req",
-    "-in",
-    "server-rsa4096.csr",
-    "-CA",
-    "rsa-int.pem",
-    "-CAkey",
-    "rsa-int.key",
-    "-CAcreateserial",
-    "-days",
-    "30",
-    "-extfile",
-    "ext.cnf",
-    "-extensions",
-    "leaf",
-    "-out",
-    "server-rsa4096.pem",
-  ]);
+  await _sign(dir, "server-rsa4096", "rsa-int", "leaf");
   const leaf = await Deno.readTextFile(`${dir}/server-rsa4096.pem`);
   const intermediate = await Deno.readTextFile(`${dir}/rsa-int.pem`);
   await Deno.writeTextFile(paths.certChain, leaf + intermediate);
   return paths;
+}
+
+/** Signs `<name>.csr` with the CA `<ca>.pem`/`<ca>.key` into `<name>.pem`, with `ext.cnf`'s section. */
+async function _sign(dir: string, name: string, ca: string, section: "ca" | "leaf"): Promise<void> {
+  await _openssl(dir, [
+    "x509",
+    "-req",
+    ...["-in", `${name}.csr`, "-CA", `${ca}.pem`, "-CAkey", `${ca}.key`, "-CAcreateserial"],
+    ...["-days", "30", "-extfile", "ext.cnf", "-extensions", section, "-out", `${name}.pem`],
+  ]);
 }
