@@ -4,7 +4,7 @@
  */
 import type { SynapseCaller } from "../synapse/http.ts";
 import { adminJoin, joinedRooms, kick } from "../synapse/membership.ts";
-import { deactivateUser, getUser } from "../synapse/users.ts";
+import { type AdminUser, deactivateUser, getUser } from "../synapse/users.ts";
 import type { RoomIds } from "../matrix/deployment.ts";
 import type { PowerLevelWriter } from "../rooms/power_levels.ts";
 import { ADMIN_LEVEL, PUBLIC_ROOMS } from "../rooms/spec.ts";
@@ -18,6 +18,20 @@ export interface ConvergeContext {
   readonly levels: PowerLevelWriter;
 }
 
+/**
+ * What the worker already knows about this wish from moments ago (priming a burst): converging
+ * then does not ask or write it again.
+ */
+export interface Prepared {
+  /** The account as Synapse showed it, looked up within the last few seconds. */
+  readonly user?: AdminUser;
+  /**
+   * The level this wish gives in every public room, already handed to the serialiser: resolves
+   * true once Synapse shows it everywhere, false if any write failed (converging then writes).
+   */
+  readonly levels?: Promise<boolean>;
+}
+
 export type ConvergeResult =
   | { readonly kind: "done"; readonly detail: string }
   /** Not an error: something has to happen first (a login, Synapse parting rooms). */
@@ -27,8 +41,9 @@ export async function converge(
   ctx: ConvergeContext,
   userId: string,
   wish: Wish,
+  prepared: Prepared = {},
 ): Promise<ConvergeResult> {
-  const user = await getUser(ctx.synapse, userId);
+  const user = prepared.user ?? await getUser(ctx.synapse, userId);
   // People are never server admins; the bot, its recovery admins and operators are. Acting on
   // such an account (kick, deactivate, a lower level) could lock the service out of Synapse.
   if (user?.admin) {
@@ -48,19 +63,21 @@ export async function converge(
     return { kind: "done", detail: `${userId} is deactivated in Synapse; nothing joined` };
   }
 
-  // Levels go to the serialiser first and in parallel with the joins: promotions arriving
-  // together then meet in the same power-level write.
-  const levels = wish.admin
-    ? Promise.all(
-      PUBLIC_ROOMS.map((key) => ctx.levels.set(ctx.rooms[key], { userId, level: ADMIN_LEVEL })),
-    )
-    : Promise.resolve([]);
+  // One look at where the person is, then only the joins (and the kick) that are missing: a
+  // promotion of a member is then one join, not five joins and five membership checks.
+  const already = new Set(await joinedRooms(ctx.synapse, userId));
+  const level = wish.admin ? ADMIN_LEVEL : wish.everAdmin ? null : undefined;
+  // Levels go to the serialiser in parallel with the joins: promotions arriving together then
+  // meet in the same power-level write.
+  const levels = level === undefined ? Promise.resolve() : _levels(ctx, userId, level, prepared);
+  const wanted = [
+    ...(wish.member ? PUBLIC_ROOMS.map((key) => ctx.rooms[key]) : []),
+    ...(wish.admin ? [ctx.rooms.admin] : []),
+  ];
   const joins = (async () => {
-    if (!wish.member) return "joined";
-    for (const key of PUBLIC_ROOMS) {
-      if (await adminJoin(ctx.synapse, ctx.rooms[key], userId) === "userMissing") {
-        return "userMissing";
-      }
+    for (const roomId of wanted) {
+      if (already.has(roomId)) continue;
+      if (await adminJoin(ctx.synapse, roomId, userId) === "userMissing") return "userMissing";
     }
     return "joined";
   })();
@@ -69,16 +86,14 @@ export async function converge(
     return { kind: "waiting", reason: WAITING_FOR_LOGIN, retryMs: LOGIN_RECHECK_MS };
   }
   if (wish.admin) {
-    await adminJoin(ctx.synapse, ctx.rooms.admin, userId);
     return {
       kind: "done",
       detail: `${userId} is an admin: level ${ADMIN_LEVEL}, in the admin room`,
     };
   }
+  // Kicked even when not joined: a pending invitation (a promotion's join cut short) would let
+  // the ex-admin in; kicking it withdraws it.
   if (wish.everAdmin) {
-    await Promise.all(
-      PUBLIC_ROOMS.map((key) => ctx.levels.set(ctx.rooms[key], { userId, level: null })),
-    );
     await kick(ctx.synapse, ctx.rooms.admin, userId, "No longer an admin in Deploy App");
   }
   return {
@@ -87,6 +102,17 @@ export async function converge(
       ? `${userId} is a member of the Space and public rooms`
       : `${userId} has no admin rights`,
   };
+}
+
+/** `level` for `userId` in every public room: the prepared write if it stuck, else a new one. */
+async function _levels(
+  ctx: ConvergeContext,
+  userId: string,
+  level: number | null,
+  prepared: Prepared,
+): Promise<void> {
+  if (prepared.levels !== undefined && await prepared.levels) return;
+  await Promise.all(PUBLIC_ROOMS.map((key) => ctx.levels.set(ctx.rooms[key], { userId, level })));
 }
 
 async function _revoke(

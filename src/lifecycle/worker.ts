@@ -8,7 +8,7 @@ import type { RoomIds } from "../matrix/deployment.ts";
 import { type SynapseCaller, SynapseError } from "../synapse/http.ts";
 import type { WishStore } from "../store/wishes.ts";
 import { getUser } from "../synapse/users.ts";
-import { converge } from "./converge.ts";
+import { converge, type Prepared } from "./converge.ts";
 import { createPowerLevelWriter, type PowerLevelWriter } from "../rooms/power_levels.ts";
 import { ADMIN_LEVEL, PUBLIC_ROOMS } from "../rooms/spec.ts";
 import { createLoginWatch, loginRecheckMs, WAITING_FOR_LOGIN } from "./login_watch.ts";
@@ -119,7 +119,12 @@ export function createWorker(o: WorkerOptions): Worker {
     if (record.nextAttemptAt > Date.now()) return;
     const generation = record.generation;
     try {
-      const result = await converge({ synapse: o.bot, rooms, levels }, userId, record);
+      const result = await converge(
+        { synapse: o.bot, rooms, levels },
+        userId,
+        record,
+        _takePrepared(userId, generation),
+      );
       outage = null; // Synapse answered
       if (result.kind === "done") {
         await o.store.markApplied(userId, generation);
@@ -189,7 +194,14 @@ export function createWorker(o: WorkerOptions): Worker {
    */
   const primed = new Map<string, number>();
   // Writes primeLevels handed off; `run` waits for them before it returns.
-  const primedWrites = new Set<Promise<void>>();
+  const primedWrites = new Set<Promise<unknown>>();
+  // What priming learnt, for converging the same generation right after (not older than 10 s).
+  const prepared = new Map<string, Prepared & { generation: number; at: number }>();
+  function _takePrepared(userId: string, generation: number): Prepared {
+    const p = prepared.get(userId);
+    prepared.delete(userId);
+    return p !== undefined && p.generation === generation && Date.now() - p.at < 10_000 ? p : {};
+  }
   async function primeLevels(
     due: ReadonlyArray<{ userId: string; generation: number }>,
     rooms: RoomIds,
@@ -211,19 +223,21 @@ export function createWorker(o: WorkerOptions): Worker {
         return null;
       });
       // Missing, deactivated or a server admin (not a person): converging decides, not priming.
-      return user === null || user.deactivated || user.admin ? null : c;
+      return user === null || user.deactivated || user.admin ? null : { ...c, user };
     });
     for (const c of people) {
       if (c === null) continue;
-      const { p, record } = c;
+      const { p, record, user } = c;
       const level = record.admin ? ADMIN_LEVEL : null;
-      for (const key of PUBLIC_ROOMS) {
-        const write = writer.set(rooms[key], { userId: p.userId, level }).catch(() => {});
-        primedWrites.add(write);
-        write.finally(() => primedWrites.delete(write));
-      }
+      const write = Promise.all(
+        PUBLIC_ROOMS.map((key) => writer.set(rooms[key], { userId: p.userId, level })),
+      ).then(() => true, () => false);
+      primedWrites.add(write);
+      write.finally(() => primedWrites.delete(write));
+      prepared.set(p.userId, { generation: p.generation, at: Date.now(), user, levels: write });
     }
     if (primed.size > 10_000) primed.clear();
+    for (const [userId, p] of prepared) if (Date.now() - p.at >= 10_000) prepared.delete(userId);
   }
 
   async function run(signal: AbortSignal): Promise<void> {

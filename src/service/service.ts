@@ -115,7 +115,9 @@ export function createService(o: ServiceOptions): Service {
     levels,
     log: log.child({ component: "bootstrap" }),
   });
-  const wishes = createWishStore(kv, () => metrics.inc("matrixrmapi_kv_writes_total"));
+  const wishes = createWishStore(kv, {
+    onWrite: () => metrics.inc("matrixrmapi_kv_writes_total"),
+  });
   let worker: Worker | null = null;
   session = createBotSession({ http: synapse, bootstrap, onReady: () => worker?.wake() });
   const bot = session;

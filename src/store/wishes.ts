@@ -1,6 +1,10 @@
 /**
  * @module KV records of the lifecycle: each person's wish with its generation, and the pending
  * index the worker scans. Every change is one atomic commit with a versionstamp check.
+ *
+ * The pending index is also kept in memory: read from KV once, then updated by this store's own
+ * commits, so the worker's every wake costs no KV read however many people wait. It is read from
+ * KV again every `rescanMs`, in case something else wrote to the database.
  */
 import { z } from "zod";
 import { CorruptRecordError } from "./store.ts";
@@ -43,6 +47,14 @@ export const WishRecord = z.object({
 export type WishRecord = z.infer<typeof WishRecord>;
 
 const PendingEntry = z.object({ generation: z.number().int(), nextAttemptAt: z.number().int() });
+type PendingEntry = z.infer<typeof PendingEntry>;
+
+/** One pending person: the generation to apply and when it is due (epoch ms). */
+export interface Pending {
+  readonly userId: string;
+  readonly generation: number;
+  readonly nextAttemptAt: number;
+}
 
 export type RecordResult =
   | { readonly kind: "recorded"; readonly record: WishRecord }
@@ -61,7 +73,7 @@ export interface WishStore {
   /** Every recorded wish (reconciliation's drift pass reads who should be an admin). */
   listAll(): Promise<WishRecord[]>;
   /** Pending user IDs, each with the generation to apply and when it is due. */
-  listPending(): Promise<Array<{ userId: string; generation: number; nextAttemptAt: number }>>;
+  listPending(): Promise<Pending[]>;
   /** Marks `generation` applied; the user leaves the pending index if nothing newer arrived. */
   markApplied(userId: string, generation: number): Promise<void>;
   /** Records a failed or waiting attempt and when to try again. */
@@ -76,11 +88,18 @@ export interface WishStore {
   setLoginWatermark(mark: LoginWatermark): Promise<void>;
 }
 
-export function createWishStore(
-  kv: Deno.Kv,
+export interface WishStoreOptions {
   /** Called after every committed write (for the KV-writes metric). */
-  onWrite: () => void = () => {},
-): WishStore {
+  readonly onWrite?: () => void;
+  /** How long the in-memory pending index is trusted before KV is read again. @default 60000 */
+  readonly rescanMs?: number;
+}
+
+export function createWishStore(kv: Deno.Kv, options: WishStoreOptions = {}): WishStore {
+  const onWrite = options.onWrite ?? (() => {});
+  const rescanMs = options.rescanMs ?? 60_000;
+  const index = _pendingIndex(kv, rescanMs);
+
   async function update(
     userId: string,
     change: (current: WishRecord | null) => WishRecord | null,
@@ -102,6 +121,12 @@ export function createWishStore(
       }
       const res = await op.commit();
       if (res.ok) {
+        index.committed(
+          userId,
+          record.appliedGeneration < record.generation
+            ? { generation: record.generation, nextAttemptAt: record.nextAttemptAt }
+            : null,
+        );
         onWrite();
         return { kind: "recorded", record };
       }
@@ -124,13 +149,8 @@ export function createWishStore(
       return out;
     },
     async listPending() {
-      const out: Array<{ userId: string; generation: number; nextAttemptAt: number }> = [];
-      for await (const entry of kv.list({ prefix: ["pending"] })) {
-        const userId = entry.key[1];
-        const parsed = PendingEntry.safeParse(entry.value);
-        if (typeof userId === "string" && parsed.success) out.push({ userId, ...parsed.data });
-      }
-      return out;
+      const entries = await index.read();
+      return Array.from(entries, ([userId, e]) => ({ userId, ...e }));
     },
     async markApplied(userId, generation) {
       await update(userId, (current) => {
@@ -178,6 +198,55 @@ export function createWishStore(
           waitingFor: next.waitingFor,
         };
       });
+    },
+  };
+}
+
+/**
+ * The pending index in memory. A write committed while KV is being read wins over what the read
+ * saw (it is newer, or the read already had it), so a rescan never brings back a stale entry.
+ */
+function _pendingIndex(kv: Deno.Kv, rescanMs: number) {
+  let entries: Map<string, PendingEntry> | null = null;
+  let readAt = 0;
+  let reading: Promise<Map<string, PendingEntry>> | null = null;
+  let duringRead: Map<string, PendingEntry | null> | null = null;
+
+  async function scan(): Promise<Map<string, PendingEntry>> {
+    duringRead = new Map();
+    try {
+      const fresh = new Map<string, PendingEntry>();
+      for await (const entry of kv.list({ prefix: ["pending"] })) {
+        const userId = entry.key[1];
+        const parsed = PendingEntry.safeParse(entry.value);
+        if (typeof userId === "string" && parsed.success) fresh.set(userId, parsed.data);
+      }
+      for (const [userId, e] of duringRead) {
+        if (e === null) fresh.delete(userId);
+        else fresh.set(userId, e);
+      }
+      entries = fresh;
+      readAt = Date.now();
+      return fresh;
+    } finally {
+      duringRead = null;
+      reading = null;
+    }
+  }
+
+  return {
+    /** The index, from memory while it is younger than `rescanMs`. */
+    read(): Promise<Map<string, PendingEntry>> {
+      if (entries !== null && Date.now() - readAt < rescanMs) return Promise.resolve(entries);
+      reading ??= scan();
+      return reading;
+    },
+    /** A commit of this store changed `userId`'s entry (null: no longer pending). */
+    committed(userId: string, entry: PendingEntry | null): void {
+      duringRead?.set(userId, entry);
+      if (entries === null) return;
+      if (entry === null) entries.delete(userId);
+      else entries.set(userId, entry);
     },
   };
 }

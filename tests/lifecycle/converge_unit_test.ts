@@ -111,10 +111,15 @@ Deno.test("converge(): revoked is deactivated, loses its levels, and is done onc
     times: 2,
     fault: { kind: "json", json: { joined_rooms: [rooms.general], total: 1 } },
   });
+  const looksBefore = fake.count("GET", /\/joined_rooms$/);
   const result = await converge(ctx, p, REVOKED);
   assert.equal(result.kind, "done", JSON.stringify(result));
   assert.match(result.kind === "done" ? result.detail : "", /left every room/);
-  assert.equal(fake.count("GET", /\/joined_rooms$/), 3, "looked until no room was left");
+  assert.equal(
+    fake.count("GET", /\/joined_rooms$/) - looksBefore,
+    3,
+    "looked until no room was left",
+  );
   assert.equal(fake.users.get(p)?.deactivated, true);
   assert.deepEqual(joined(fake, rooms, p), []);
   for (const k of PUBLIC) assert.equal(level(fake, rooms[k], p), undefined, k);
@@ -185,4 +190,65 @@ Deno.test("converge(): a deactivated account is never joined", async () => {
   assert.equal(joins(fake), 0);
   assert.deepEqual(joined(fake, rooms, p), []);
   assert.equal(fake.count("PUT", /power_levels/), 0, "no level for a deactivated account");
+});
+
+Deno.test("converge(): promoting a member costs one look at the account, one at its rooms and one join", async () => {
+  await using fake = startFakeSynapse();
+  const { ctx, rooms } = setup(fake);
+  const p = fake.addUser("alice").userId;
+  assert.equal((await converge(ctx, p, MEMBER)).kind, "done");
+  const before = fake.requests.length;
+  assert.equal((await converge(ctx, p, ADMIN)).kind, "done");
+  const made = fake.requests.slice(before).map((r) => `${r.method} ${r.path.split("/")[4]}`);
+  assert.deepEqual(joined(fake, rooms, p), ["admin", ...PUBLIC].sort());
+  assert.equal(made.filter((m) => m.startsWith("POST join")).length, 1, made.join(", "));
+  assert.equal(fake.count("GET", /\/members$/), 0, "no membership check: nothing was refused");
+  assert.equal(made.filter((m) => m === "GET users").length, 2, "the account and its rooms");
+  // Once more (RM re-sends): no join at all.
+  const joinsBefore = joins(fake);
+  assert.equal((await converge(ctx, p, ADMIN)).kind, "done");
+  assert.equal(joins(fake), joinsBefore);
+});
+
+Deno.test("converge(): what priming already did is not asked or written again; a failed write is", async () => {
+  await using fake = startFakeSynapse();
+  const { ctx, rooms } = setup(fake);
+  const p = fake.addUser("alice").userId;
+  const user = { name: p, admin: false, deactivated: false };
+  const lookups = () => fake.count("GET", /\/v2\/users\//);
+  const plWrites = () => fake.count("PUT", /power_levels/);
+  const result = await converge(ctx, p, ADMIN, { user, levels: Promise.resolve(true) });
+  assert.equal(result.kind, "done", JSON.stringify(result));
+  assert.equal(lookups(), 0, "the prepared account was used");
+  assert.equal(plWrites(), 0, "the prepared levels were trusted");
+  assert.deepEqual(joined(fake, rooms, p), ["admin", ...PUBLIC].sort());
+
+  // The prepared write failed: converging writes the levels itself.
+  const q = fake.addUser("bob").userId;
+  const bob = { name: q, admin: false, deactivated: false };
+  assert.equal(
+    (await converge(ctx, q, ADMIN, { user: bob, levels: Promise.resolve(false) })).kind,
+    "done",
+  );
+  for (const k of PUBLIC) assert.equal(level(fake, rooms[k], q), 100, k);
+  assert.equal(plWrites(), 4);
+});
+
+Deno.test("converge(): a demotion withdraws a pending invitation to the admin room", async () => {
+  await using fake = startFakeSynapse();
+  const { ctx, rooms, bot } = setup(fake);
+  const p = fake.addUser("alice").userId;
+  assert.equal((await converge(ctx, p, MEMBER)).kind, "done");
+  // A promotion cut short after Synapse's invitation, before the join.
+  const admin = fake.rooms.get(rooms.admin)!;
+  admin.state.set(`m.room.member\0${p}`, {
+    type: "m.room.member",
+    state_key: p,
+    content: { membership: "invite" },
+    sender: bot.userId,
+    event_id: "$invite",
+  });
+  assert.equal((await converge(ctx, p, DEMOTED)).kind, "done");
+  assert.equal(fake.count("POST", /\/kick$/), 1, "kicked although not joined");
+  assert.equal(admin.state.get(`m.room.member\0${p}`)?.content.membership, "leave");
 });

@@ -389,3 +389,31 @@ Deno.test("worker: run() returns soon after abort, with the attempt in flight fi
   assert.ok(await applied(w.store, p)(), "marked applied");
   assert.deepEqual(joined(fake, w.rooms, p), [...PUBLIC].sort());
 });
+
+Deno.test("worker: a storm of promotions of members: one look-up and one join per person, levels written once per room", async () => {
+  await using fake = startFakeSynapse();
+  await using w = await setup(fake, { concurrency: 8 });
+  const people = Array.from({ length: 24 }, (_, i) => fake.addUser(`p${i}`).userId);
+  for (const p of people) await w.send("created", p);
+  const drained = async () => (await w.store.listPending()).length === 0;
+  w.start();
+  await waitFor("the members joined", drained, { timeoutMs: 10_000 });
+  const before = w.calls.length;
+  await Promise.all(people.map((p) => w.send("promoted", p))); // RM's callbacks, all at once
+  await waitFor("the promotions applied", drained, { timeoutMs: 10_000 });
+  const storm = w.calls.slice(before);
+  const count = (method: string, path: RegExp) =>
+    storm.filter((c) => c.method === method && path.test(c.path)).length;
+  for (const p of people) {
+    assert.deepEqual(joined(fake, w.rooms, p), ["admin", ...PUBLIC].sort(), p);
+    for (const k of PUBLIC) {
+      const pl = fake.rooms.get(w.rooms[k])!.state.get("m.room.power_levels\0")!.content;
+      assert.equal((pl.users as Record<string, number>)[p], 100, `${p} in ${k}`);
+    }
+  }
+  assert.equal(count("GET", USER_LOOKUP), people.length, "one look-up each (priming's)");
+  assert.equal(count("POST", /\/join\//), people.length, "only the admin room joined");
+  assert.equal(count("GET", /\/members$/), 0, "no refused join to check");
+  const writes = count("PUT", /power_levels/);
+  assert.ok(writes >= 4 && writes <= 8, `${writes} power-level writes for 24 promotions`);
+});

@@ -218,3 +218,77 @@ Deno.test("WishStore: the login watermark round-trips; an invalid one is refused
   await kv.set(wishKeys.loginWatermark(), { version: 1, createdAt: 5 });
   assert.equal(await store.getLoginWatermark(), null, "unreadable: start over");
 });
+
+/** `kv` with its `list` counted and, while `hold` is set, read in full and then held back. */
+function observedKv(kv: Deno.Kv) {
+  const seen = { lists: 0, hold: null as Promise<void> | null };
+  const proxy = new Proxy(kv, {
+    get(target, prop) {
+      if (prop !== "list") {
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      }
+      return (selector: Deno.KvListSelector) =>
+        (async function* () {
+          seen.lists++;
+          const entries = [];
+          for await (const e of target.list(selector)) entries.push(e);
+          if (seen.hold !== null) await seen.hold;
+          yield* entries;
+        })();
+    },
+  });
+  return { kv: proxy, seen };
+}
+
+Deno.test("WishStore: the pending index is read from KV once and then kept by the store's own commits", async () => {
+  await using real = await Deno.openKv(":memory:");
+  const { kv, seen } = observedKv(real);
+  const store = createWishStore(kv);
+  const other = "@other:example.test";
+  await store.update(USER, () => wish());
+  for (let i = 0; i < 5; i++) await store.listPending();
+  assert.equal(seen.lists, 1, "five looks, one KV read");
+  await store.update(other, () => wish({ userId: other, nextAttemptAt: 7 }));
+  await store.markApplied(USER, 1);
+  await store.markRetry(other, 1, { at: 99, error: "x", waitingFor: null });
+  assert.deepEqual(await store.listPending(), [{
+    userId: other,
+    generation: 1,
+    nextAttemptAt: 99,
+  }]);
+  assert.equal(seen.lists, 1, "the commits kept it");
+  assert.deepEqual(
+    await createWishStore(real).listPending(),
+    await store.listPending(),
+    "memory and KV agree",
+  );
+});
+
+Deno.test("WishStore: an entry written by something else is seen once the index is older than rescanMs", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  const cached = createWishStore(kv);
+  const fresh = createWishStore(kv, { rescanMs: 0 });
+  assert.deepEqual(await cached.listPending(), []);
+  await createWishStore(kv).update(USER, () => wish());
+  assert.deepEqual(await cached.listPending(), [], "within rescanMs: memory");
+  assert.deepEqual(await fresh.listPending(), [{ userId: USER, generation: 1, nextAttemptAt: 0 }]);
+});
+
+Deno.test("WishStore: a commit made while the index is being read wins over what the read saw", async () => {
+  await using real = await Deno.openKv(":memory:");
+  const { kv, seen } = observedKv(real);
+  const store = createWishStore(kv, { rescanMs: 0 });
+  const other = "@other:example.test";
+  await store.update(USER, () => wish());
+  let release = () => {};
+  seen.hold = new Promise((r) => release = r);
+  const reading = store.listPending();
+  await new Promise((r) => setTimeout(r, 20)); // the read has its entries and is held
+  await store.markApplied(USER, 1);
+  await store.update(other, () => wish({ userId: other }));
+  release();
+  assert.deepEqual(await reading, [{ userId: other, generation: 1, nextAttemptAt: 0 }]);
+  seen.hold = null;
+  assert.deepEqual(await store.listPending(), await reading, "and KV says the same");
+});

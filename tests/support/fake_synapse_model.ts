@@ -223,7 +223,11 @@ export function createHomeserverModel(serverName: string, secret?: string): Home
     [`POST ${C}/rooms/:room/kick`, "user", ({ p: [roomId], body, caller }) => {
       const r = room(roomId!), target = String(body.user_id);
       if (!isMember(r, caller)) _err(403, "M_FORBIDDEN", `${caller} not in room`);
-      if (!isMember(r, target)) _err(403, "M_FORBIDDEN", "The target user is not in the room");
+      // Kicking an invited user withdraws the invitation (as Element's "disinvite" does).
+      const membership = get(r, "m.room.member", target)?.membership;
+      if (membership !== "join" && membership !== "invite") {
+        _err(403, "M_FORBIDDEN", "The target user is not in the room");
+      }
       const needed = Number(get(r, "m.room.power_levels")?.kick ?? 50);
       if (level(r, caller) < needed || level(r, caller) <= level(r, target)) {
         _err(403, "M_FORBIDDEN", "You don't have permission to kick this user");
