@@ -30,6 +30,11 @@ export interface Prepared {
    * true once Synapse shows it everywhere, false if any write failed (converging then writes).
    */
   readonly levels?: Promise<boolean>;
+  /**
+   * Nothing of this person's was applied before: they are in none of the rooms yet, so the joins
+   * go ahead without first asking where they are (a join that finds them there is still fine).
+   */
+  readonly firstTime?: boolean;
 }
 
 export type ConvergeResult =
@@ -65,7 +70,7 @@ export async function converge(
 
   // One look at where the person is, then only the joins (and the kick) that are missing: a
   // promotion of a member is then one join, not five joins and five membership checks.
-  const already = new Set(await joinedRooms(ctx.synapse, userId));
+  const already = new Set(prepared.firstTime ? [] : await joinedRooms(ctx.synapse, userId));
   const level = wish.admin ? ADMIN_LEVEL : wish.everAdmin ? null : undefined;
   // Levels go to the serialiser in parallel with the joins: promotions arriving together then
   // meet in the same power-level write.

@@ -123,7 +123,7 @@ export function createWorker(o: WorkerOptions): Worker {
         { synapse: o.bot, rooms, levels },
         userId,
         record,
-        _takePrepared(userId, generation),
+        { ..._takePrepared(userId, generation), firstTime: record.appliedGeneration === 0 },
       );
       outage = null; // Synapse answered
       if (result.kind === "done") {

@@ -252,3 +252,15 @@ Deno.test("converge(): a demotion withdraws a pending invitation to the admin ro
   assert.equal(fake.count("POST", /\/kick$/), 1, "kicked although not joined");
   assert.equal(admin.state.get(`m.room.member\0${p}`)?.content.membership, "leave");
 });
+
+Deno.test("converge(): a first-time member is joined without asking where they are; already joined is still done", async () => {
+  await using fake = startFakeSynapse();
+  const { ctx, rooms } = setup(fake);
+  const p = fake.addUser("alice").userId;
+  assert.equal((await converge(ctx, p, MEMBER, { firstTime: true })).kind, "done");
+  assert.equal(fake.count("GET", /\/joined_rooms$/), 0);
+  assert.equal(joins(fake), 4);
+  // The hint was wrong (a restart after the joins): Synapse refuses, the member list confirms.
+  assert.equal((await converge(ctx, p, MEMBER, { firstTime: true })).kind, "done");
+  assert.deepEqual(joined(fake, rooms, p), [...PUBLIC].sort());
+});
