@@ -45,6 +45,8 @@ export function servicePermissions(
   const write = [...new Set([data, ...(kv ? [_dir(kv)] : [])])];
   return [
     "--no-prompt",
+    // A 1 MiB young generation: about 7 MiB less resident memory (tools/bench measures the cost).
+    "--v8-flags=--max-semi-space-size=1",
     "--unstable-kv",
     "--allow-net",
     `--allow-read=${read.join(",")}`,

@@ -27,6 +27,9 @@ export function loginRecheckMs(attempts: number): number {
   );
 }
 
+/** After this long, no new account is created with a given creation second (clock skew margin). */
+const SECOND_SETTLED_MS = 10_000;
+
 export interface LoginWatch {
   /** Looks once; returns how many waiting people appeared (their wishes are now due). */
   poll(): Promise<number>;
@@ -79,6 +82,11 @@ export function createLoginWatch(o: LoginWatchOptions): LoginWatch {
           fresh.push(u);
         }
         if (next === null || mark === null) break; // a first look needs only the newest
+        // Nothing new on this page and the watermark's second is long over: no account can still
+        // appear in it, and the ones of it further down were seen when the watermark was set.
+        // (Without this, more than a page of accounts created in one second costs every look a
+        // second page until someone new appears.)
+        if (fresh.length === 0 && Date.now() - mark.createdAt > SECOND_SETTLED_MS) break;
         from = next;
       }
       const first = mark === null;

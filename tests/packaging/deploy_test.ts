@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { parse, parseAllDocuments } from "yaml";
 import { ENV_NAMES } from "../../src/config/config.ts";
+import { MALLOC_TUNABLES } from "../../tools/bench/probe.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 type Obj = Record<string, unknown>;
@@ -91,6 +92,10 @@ Deno.test("the Dockerfile is multi-stage, distroless, non-root, with an exec-for
     text,
     new RegExp(`^ARG DENO_VERSION=${pinned?.replaceAll(".", "\\.")}$`, "m"),
     "Docker and tools/deno pin the same Deno",
+  );
+  assert.ok(
+    text.includes(`\nENV GLIBC_TUNABLES=${MALLOC_TUNABLES}\n`),
+    "the image's allocator settings are the ones the bench measures",
   );
 });
 

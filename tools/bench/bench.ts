@@ -48,6 +48,7 @@ import {
   rssSplitMiB,
   sqliteBytes,
   waitListening,
+  warmModuleGraph,
   writeBenchManifest,
 } from "./probe.ts";
 
@@ -136,6 +137,8 @@ const env = benchServiceEnv({
 });
 const bundled = await bundle(`${out}/matrixrmapi.js`);
 const floorBundled = await bundleFloor(root, `${out}/floor.js`);
+await warmModuleGraph(bundled);
+await warmModuleGraph(floorBundled);
 const python = await ensureClient(root);
 const ecdsaPair = { cert: pki.serverCert, key: pki.serverKey };
 const rsaPair = { cert: rsa.certChain, key: rsa.key };

@@ -26,6 +26,7 @@ import {
   metricSum,
   rssMiB,
   rssSplitMiB,
+  warmModuleGraph,
   writeBenchManifest,
 } from "./probe.ts";
 
@@ -58,6 +59,8 @@ const env = benchServiceEnv({
 });
 const bundled = await bundle(`${out}/matrixrmapi.js`);
 const floorBundled = await bundleFloor(root, `${out}/floor.js`);
+await warmModuleGraph(bundled);
+await warmModuleGraph(floorBundled);
 const python = await ensureClient(root);
 const tls = (port: number): Tls => ({
   url: `https://localhost:${port}/api/v1/users/created`,
