@@ -3,30 +3,18 @@ import assert from "node:assert/strict";
 import { createLoginWatch, WAITING_FOR_LOGIN } from "../../src/lifecycle/login_watch.ts";
 import { createMemoryLogger } from "../../src/log/logger.ts";
 import { createSynapseHttp } from "../../src/synapse/http.ts";
-import { createWishStore, type WishRecord } from "../../src/store/wishes.ts";
+import { createWishStore } from "../../src/store/wishes.ts";
 import { startFakeSynapse } from "../support/fake_synapse.ts";
+import { wishRecord } from "../support/wishes.ts";
 
 /** A wish of `userId` waiting for the first login. */
-function waiting(userId: string): WishRecord {
-  return {
-    version: 1,
+const waiting = (userId: string) =>
+  wishRecord({
     userId,
-    callsign: "X",
-    member: true,
-    admin: false,
-    revoked: false,
-    everAdmin: false,
-    generation: 1,
-    appliedGeneration: 0,
-    lastAction: "created",
-    updatedAt: new Date(0).toISOString(),
-    pendingSince: new Date(0).toISOString(),
     attempts: 1,
     nextAttemptAt: Date.now() + 600_000,
-    lastError: null,
     waitingFor: WAITING_FOR_LOGIN,
-  };
-}
+  });
 
 Deno.test("login watch: more than a page of accounts from one past second costs one page per look; a new account is still found", async () => {
   await using fake = startFakeSynapse();

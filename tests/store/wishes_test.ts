@@ -1,31 +1,12 @@
 import assert from "node:assert/strict";
 import { CorruptRecordError } from "../../src/store/store.ts";
 import { createWishStore, wishKeys, type WishRecord } from "../../src/store/wishes.ts";
+import { wishRecord } from "../support/wishes.ts";
 
 const USER = "@person:example.test";
 
 /** A valid wish record of USER; `over` changes fields. */
-function wish(over: Partial<WishRecord> = {}): WishRecord {
-  return {
-    version: 1,
-    userId: USER,
-    callsign: "PERSON",
-    member: true,
-    admin: false,
-    revoked: false,
-    everAdmin: false,
-    generation: 1,
-    appliedGeneration: 0,
-    lastAction: "created",
-    updatedAt: new Date(0).toISOString(),
-    pendingSince: new Date(0).toISOString(),
-    attempts: 0,
-    nextAttemptAt: 0,
-    lastError: null,
-    waitingFor: null,
-    ...over,
-  };
-}
+const wish = (over: Partial<WishRecord> = {}) => wishRecord({ userId: USER, ...over });
 
 Deno.test("WishStore.update() records a wish, and a refusal returns the current one and writes nothing", async () => {
   await using kv = await Deno.openKv(":memory:");

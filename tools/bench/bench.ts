@@ -15,7 +15,6 @@ import { createPowerLevelWriter } from "../../src/rooms/power_levels.ts";
 import { startHomeserver } from "../synapse/homeserver.ts";
 import { writeDevPki } from "../dev/pki.ts";
 import { servicePermissions } from "../permissions.ts";
-import { bundle } from "../bundle.ts";
 import { createSynapseHttp } from "../../src/synapse/http.ts";
 import { randomPassword, registerWithSharedSecret } from "../../src/synapse/registration.ts";
 import { joinedRooms, roomMembers } from "../../src/synapse/membership.ts";
@@ -37,18 +36,17 @@ import {
 import { writeRsaServerCert } from "./rsa_cert.ts";
 import {
   benchServiceEnv,
-  bundleFloor,
   cpuSeconds,
   machineCpu,
   median,
   metricSeries,
   metricSum,
   percentile,
+  prepareBundles,
   rssMiB,
   rssSplitMiB,
   sqliteBytes,
   waitListening,
-  warmModuleGraph,
   writeBenchManifest,
 } from "./probe.ts";
 
@@ -135,10 +133,7 @@ const env = benchServiceEnv({
   httpPort,
   mtlsPort,
 });
-const bundled = await bundle(`${out}/matrixrmapi.js`);
-const floorBundled = await bundleFloor(root, `${out}/floor.js`);
-await warmModuleGraph(bundled);
-await warmModuleGraph(floorBundled);
+const { service: bundled, floor: floorBundled } = await prepareBundles(root, out);
 const python = await ensureClient(root);
 const ecdsaPair = { cert: pki.serverCert, key: pki.serverKey };
 const rsaPair = { cert: rsa.certChain, key: rsa.key };

@@ -1,3 +1,4 @@
+import { bundle } from "../bundle.ts";
 /**
  * @module What the bench reads about a running process from outside: resident memory and CPU
  * time from `/proc`, the KV file's size on disk, the service's Prometheus counters, and when a
@@ -140,6 +141,21 @@ export function benchServiceEnv(o: {
  */
 export const MALLOC_TUNABLES =
   "glibc.malloc.mmap_threshold=65536:glibc.malloc.trim_threshold=65536";
+
+/**
+ * The service's and the floor's bundles in `out`, each analysed by Deno once, so neither first
+ * start pays for parsing it (see warmModuleGraph).
+ */
+export async function prepareBundles(
+  root: string,
+  out: string,
+): Promise<{ service: string; floor: string }> {
+  const service = await bundle(`${out}/matrixrmapi.js`);
+  const floor = await bundleFloor(root, `${out}/floor.js`);
+  await warmModuleGraph(service);
+  await warmModuleGraph(floor);
+  return { service, floor };
+}
 
 /**
  * Has Deno analyse a freshly written bundle once, as a compiled executable never needs to at

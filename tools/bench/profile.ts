@@ -17,16 +17,14 @@
 import { startHomeserver } from "../synapse/homeserver.ts";
 import { writeDevPki } from "../dev/pki.ts";
 import { servicePermissions } from "../permissions.ts";
-import { bundle } from "../bundle.ts";
 import { ensureClient, rmCalls, type Tls } from "./rm_client.ts";
 import {
   benchServiceEnv,
-  bundleFloor,
   cpuSeconds,
   metricSum,
+  prepareBundles,
   rssMiB,
   rssSplitMiB,
-  warmModuleGraph,
   writeBenchManifest,
 } from "./probe.ts";
 
@@ -57,10 +55,7 @@ const env = benchServiceEnv({
   httpPort,
   mtlsPort,
 });
-const bundled = await bundle(`${out}/matrixrmapi.js`);
-const floorBundled = await bundleFloor(root, `${out}/floor.js`);
-await warmModuleGraph(bundled);
-await warmModuleGraph(floorBundled);
+const { service: bundled, floor: floorBundled } = await prepareBundles(root, out);
 const python = await ensureClient(root);
 const tls = (port: number): Tls => ({
   url: `https://localhost:${port}/api/v1/users/created`,
