@@ -136,8 +136,11 @@ export async function createCrlGuard(options: CrlGuardOptions): Promise<CrlGuard
     const candidates = cas.filter((ca) => ca.subjectName.toString() === issuer);
     let verified = false;
     for (const ca of candidates) {
-      // Several CAs may share a name (key rollover): any one of them may have signed.
-      verified = await crl.verify({ publicKey: ca }).catch(() => false);
+      // Several CAs may share a name (key rollover): any one of them may have signed. The key is
+      // imported for the CRL's own signature algorithm, as OpenSSL does: CFSSL signs its CA
+      // certificates with SHA-512 but its CRLs with SHA-256, and passing the certificate itself
+      // would import the key for the certificate's hash and refuse every such CRL.
+      verified = await crl.verify({ publicKey: ca.publicKey }).catch(() => false);
       if (verified) break;
     }
     if (!verified) {
