@@ -65,6 +65,8 @@ export interface Config {
   };
   /** The healthcheck reports unhealthy once the bootstrap has failed for this long. */
   readonly unhealthyAfterMs: number;
+  /** Callsigns of the accounts RM makes for itself (`anon_admin`): never treated as people. */
+  readonly rmOwnCallsigns: readonly string[];
   /** Synapse's OIDC client in the deployment's Keycloak. */
   readonly keycloak: {
     /** Ends with `/`: `https://{KCDOMAIN}:9443/` unless `KEYCLOAK_URL` says otherwise. */
@@ -148,6 +150,9 @@ const EnvSchema = z.object({
   LOG_CONSOLE_FORMATTER: z.enum(["ecs", "local"]).default("ecs"),
   RECONCILE_INTERVAL_S: z.coerce.number().int().min(0).max(86_400).default(600),
   RECONCILE_DRY_RUN: flag(false),
+  RM_OWN_CALLSIGNS: z.string().default("anon_admin").transform((v) =>
+    v.split(",").map((s) => s.trim()).filter((s) => s !== "")
+  ),
   HEALTH_UNHEALTHY_AFTER_S: z.coerce.number().int().min(1).max(86_400).default(300),
   // The ecosystem's names for Keycloak (kc_client_init's container env).
   KCDOMAIN: optional(
@@ -273,6 +278,7 @@ export async function parseConfig(
       dryRun: e.RECONCILE_DRY_RUN,
     },
     unhealthyAfterMs: e.HEALTH_UNHEALTHY_AFTER_S * 1000,
+    rmOwnCallsigns: e.RM_OWN_CALLSIGNS,
     keycloak: {
       baseUrl: (e.KEYCLOAK_URL ?? `https://${e.KCDOMAIN ?? `kc.${serverName}`}:9443/`)
         .replace(/\/*$/, "/"),

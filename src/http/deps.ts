@@ -13,6 +13,7 @@ import type { CertificateStatus } from "../certificate/manager.ts";
 import type { OidcStatus } from "../keycloak/oidc_client.ts";
 import type { ReconcileReport } from "../reconcile/reconcile.ts";
 import type { IdentityEnv } from "./identity.ts";
+import type { MtlsListenerStatus } from "../transport/listener_state.ts";
 
 export type App = OpenAPIHono<IdentityEnv>;
 
@@ -38,6 +39,8 @@ export interface ServiceSnapshot {
   readonly certificate: CertificateStatus;
   readonly oidc: OidcStatus;
   readonly pending: PendingStatus;
+  /** The direct mTLS listener and the revocation it enforces. */
+  readonly mtls: MtlsListenerStatus;
   readonly tasks: readonly TaskReport[];
   readonly now: Date;
 }

@@ -81,3 +81,14 @@ export function reservedAccount(userId: string, botUsername: string): string | n
   }
   return null;
 }
+
+/**
+ * Why a callsign is Rasenmaeher's own account and not a person's, or `null` when it may be a
+ * person. RM's `firstuser/add-admin` creates `anon_admin` and announces it to every product; it
+ * never logs in anywhere and RM's people list hides it. Compared exactly, as RM stores it.
+ */
+export function rmOwnAccount(callsign: string, rmOwnCallsigns: readonly string[]): string | null {
+  return rmOwnCallsigns.includes(callsign)
+    ? `${JSON.stringify(callsign)} is Rasenmaeher's own account, not a person`
+    : null;
+}

@@ -144,6 +144,21 @@ export const METRICS = [
     type: "gauge",
   },
   {
+    name: "matrixrmapi_mtls_listener_phase",
+    help: "1 for the current phase of the direct mTLS listener.",
+    type: "gauge",
+  },
+  {
+    name: "matrixrmapi_crl_lists_in_force",
+    help: "Issuers whose CRL the mTLS listener enforces now.",
+    type: "gauge",
+  },
+  {
+    name: "matrixrmapi_crl_problems",
+    help: "Problems with the configured CRL file (0 when every CRL verified and is current).",
+    type: "gauge",
+  },
+  {
     name: "matrixrmapi_oidc_client_phase",
     help: "1 for the current phase of Synapse's OIDC client registration in Keycloak.",
     type: "gauge",

@@ -5,7 +5,7 @@
  */
 import type { Logger } from "../log/logger.ts";
 import type { Registry } from "../metrics/registry.ts";
-import { callsignToUserId, reservedAccount } from "../matrix/mxid.ts";
+import { callsignToUserId, reservedAccount, rmOwnAccount } from "../matrix/mxid.ts";
 import type { Lifecycle, LifecycleAction } from "../lifecycle/lifecycle.ts";
 import type { WishStore } from "../store/wishes.ts";
 import type { PeopleResult } from "./rm_client.ts";
@@ -32,6 +32,8 @@ export interface ReconcilerOptions {
   readonly serverName: string;
   /** The bot's localpart: it and its recovery admins are never acted on. */
   readonly botUsername: string;
+  /** Callsigns of RM's own accounts (`anon_admin`), never people. @default [] */
+  readonly rmOwnCallsigns?: readonly string[];
   /** Restores the rooms' managed state; returns how many corrections it made (0 in dry runs). */
   readonly drift: (dryRun: boolean) => Promise<number>;
   readonly log: Logger;
@@ -48,6 +50,7 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
   async function plan(people: PeopleResult & { ok: true }): Promise<PlannedChange[]> {
     const changes: PlannedChange[] = [];
     for (const person of people.people) {
+      if (rmOwnAccount(person.callsign, o.rmOwnCallsigns ?? []) !== null) continue;
       const mxid = callsignToUserId(person.callsign, o.serverName);
       if (!mxid.ok) {
         o.log.warn("reconcile: skipping a callsign that cannot be a Matrix ID", {

@@ -2,6 +2,9 @@
 import * as x509 from "./x509.ts";
 import { normaliseSerial } from "./serial.ts";
 import type { Logger } from "../log/logger.ts";
+import type { CrlHealth } from "../transport/listener_state.ts";
+
+export type { CrlHealth };
 
 /** What one issuer's CRL currently says. */
 export interface IssuerCrlStatus {
@@ -22,6 +25,8 @@ export interface CrlGuard {
   refresh(): Promise<void>;
   /** The lists in use, one per issuer, for diagnostics and tests. */
   status(): readonly IssuerCrlStatus[];
+  /** Whether revocation is in force, and what is wrong if it is not fully. */
+  health(): CrlHealth;
   /** Stops the poll and waits for a read in progress. */
   close(): Promise<void>;
 }
@@ -65,6 +70,7 @@ export async function createCrlGuard(options: CrlGuardOptions): Promise<CrlGuard
       isRevoked: () => false,
       refresh: () => Promise.resolve(),
       status: () => [],
+      health: () => ({ configured: false, inForce: 0, problems: [] }),
       close: () => Promise.resolve(),
     };
   }
@@ -73,6 +79,8 @@ export async function createCrlGuard(options: CrlGuardOptions): Promise<CrlGuard
   const cas = options.caPems.map((pem) => new x509.X509Certificate(pem));
   const lists = new Map<string, IssuerList>();
   let lastLook = "";
+  // Problems of the file as last read (or of reading it); staleness is judged when asked.
+  let fileProblems: string[] = [];
   let lastReminder = -Infinity;
   let inFlight: Promise<void> | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -91,6 +99,7 @@ export async function createCrlGuard(options: CrlGuardOptions): Promise<CrlGuard
         });
         lastReminder = now().getTime();
       }
+      fileProblems = [`cannot read the CRL file "${path}": ${(err as Error).message}`];
       lastLook = "missing";
       return;
     }
@@ -109,6 +118,7 @@ export async function createCrlGuard(options: CrlGuardOptions): Promise<CrlGuard
       bytes = await Deno.readFile(path!);
     } catch (err) {
       log.error("cannot read the CRL file; keeping the lists in use", { path, error: err });
+      fileProblems = [`cannot read the CRL file "${path}": ${(err as Error).message}`];
       return;
     }
     const blocks = splitCrls(bytes);
@@ -118,19 +128,26 @@ export async function createCrlGuard(options: CrlGuardOptions): Promise<CrlGuard
         path,
         bytes: bytes.length,
       });
+      fileProblems = [`the CRL file "${path}" holds no CRL`];
       return;
     }
-    for (const der of blocks) await _accept(der);
+    const problems: string[] = [];
+    for (const der of blocks) {
+      const problem = await _accept(der);
+      if (problem !== null) problems.push(problem);
+    }
+    fileProblems = problems;
     lastReminder = -Infinity; // report staleness of what was just loaded at once
   }
 
-  async function _accept(der: Uint8Array<ArrayBuffer>): Promise<void> {
+  /** Takes one CRL into force, or says why not. */
+  async function _accept(der: Uint8Array<ArrayBuffer>): Promise<string | null> {
     let crl: x509.X509Crl;
     try {
       crl = new x509.X509Crl(der);
     } catch (err) {
       log.error("cannot parse a CRL; keeping the lists in use", { path, error: err });
-      return;
+      return `a CRL in "${path}" does not parse: ${(err as Error).message}`;
     }
     const issuer = crl.issuerName.toString();
     const candidates = cas.filter((ca) => ca.subjectName.toString() === issuer);
@@ -152,7 +169,9 @@ export async function createCrlGuard(options: CrlGuardOptions): Promise<CrlGuard
           issuer_known: candidates.length > 0,
         },
       );
-      return;
+      return candidates.length > 0
+        ? `the CRL of "${issuer}" does not verify against its CA's key`
+        : `the CRL of "${issuer}" has no trusted CA of that name`;
     }
     const current = lists.get(issuer);
     if (current !== undefined && crl.thisUpdate < current.thisUpdate) {
@@ -163,7 +182,7 @@ export async function createCrlGuard(options: CrlGuardOptions): Promise<CrlGuard
         this_update: crl.thisUpdate,
         in_use_since: current.thisUpdate,
       });
-      return;
+      return `the CRL of "${issuer}" is older than the one in use (a replay?)`;
     }
     const serials = new Set(crl.entries.map((entry) => normaliseSerial(entry.serialNumber)));
     lists.set(issuer, { serials, thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate ?? null });
@@ -174,6 +193,7 @@ export async function createCrlGuard(options: CrlGuardOptions): Promise<CrlGuard
       this_update: crl.thisUpdate,
       next_update: crl.nextUpdate ?? null,
     });
+    return null;
   }
 
   function _due(): boolean {
@@ -233,6 +253,20 @@ export async function createCrlGuard(options: CrlGuardOptions): Promise<CrlGuard
         thisUpdate: l.thisUpdate,
         nextUpdate: l.nextUpdate,
       })),
+    health() {
+      const t = now();
+      const stale = [...lists]
+        .filter(([, l]) => l.nextUpdate !== null && l.nextUpdate < t)
+        .map(([issuer, l]) =>
+          `the CRL of "${issuer}" is past its nextUpdate (${l.nextUpdate!.toISOString()})`
+        );
+      const none = lists.size === 0 ? [`no CRL from "${path}" is in force`] : [];
+      return {
+        configured: true,
+        inForce: lists.size,
+        problems: [...none, ...fileProblems, ...stale],
+      };
+    },
     async close() {
       closed = true;
       clearTimeout(timer);

@@ -10,12 +10,21 @@ import { startPlainListener } from "../server/plain.ts";
 import { startMtlsListener } from "../server/mtls.ts";
 import { loadCaCertificates } from "../server/ca.ts";
 import { createCrlGuard } from "../server/crl.ts";
+import type { MtlsListenerState } from "../transport/listener_state.ts";
+import { judgeServerUse } from "../server/purpose.ts";
 
 type Fetch = Parameters<typeof startMtlsListener>[0]["fetch"];
 
 export interface Listening {
   close(): Promise<void>;
 }
+
+/** What to tell an operator whose only pair is RM's client-profile product certificate. */
+const CONFIGURE_A_SERVER_PAIR = "RM's TLS client refuses it as a server certificate " +
+  "(`unsuitable certificate purpose`), so the mTLS listener does not present it. Set " +
+  "MTLS_SERVER_CERT_PATH and MTLS_SERVER_KEY_PATH to a server certificate for this host (for " +
+  "example the one the products' nginx presents), or set MTLS_ENABLED=false and let the products' " +
+  "nginx terminate mTLS (MTLS_TRUST_PROXY_HEADER=true with MTLS_TRUSTED_PROXIES)";
 
 export async function startPlain(config: Config, fetch: Fetch, log: Logger): Promise<Listening> {
   return await startPlainListener({
@@ -27,22 +36,28 @@ export async function startPlain(config: Config, fetch: Fetch, log: Logger): Pro
   });
 }
 
+export interface StartMtlsOptions {
+  readonly config: Config;
+  readonly fetch: Fetch;
+  readonly log: Logger;
+  readonly certificate: CertificateManager;
+  readonly state: MtlsListenerState;
+  readonly signal: AbortSignal;
+}
+
 /**
  * Starts the mTLS listener: at once from the configured files, or — when the server pair is the
- * product certificate — once the certificate manager has one (`null` if `signal` aborts first).
+ * product certificate — once the certificate manager has one fit to serve (`null` if `signal`
+ * aborts first). A pair without serverAuth is never presented: a configured one fails the start,
+ * the product's own one keeps the listener down (phase `refused_server_certificate`, logged).
  */
-export async function startMtls(
-  config: Config,
-  fetch: Fetch,
-  log: Logger,
-  certificate: CertificateManager,
-  signal: AbortSignal,
-): Promise<Listening | null> {
+export async function startMtls(o: StartMtlsOptions): Promise<Listening | null> {
+  const { config, fetch, log, certificate, state, signal } = o;
   const managed = config.mtls.serverCertPath === config.clientCertPath &&
     config.mtls.serverKeyPath === config.clientKeyPath;
   let pair: { certPem: string; keyPem: string };
   if (managed) {
-    const identity = await certificate.whenReady(signal);
+    const identity = await _servablePair(certificate, state, log, signal);
     if (identity === null) return null;
     pair = identity;
   } else {
@@ -50,9 +65,19 @@ export async function startMtls(
       certPem: await Deno.readTextFile(config.mtls.serverCertPath),
       keyPem: await Deno.readTextFile(config.mtls.serverKeyPath),
     };
+    const verdict = _judge(pair.certPem);
+    if (verdict.refusal !== null) {
+      state.enter("error", verdict.refusal);
+      throw new Error(
+        `Cannot present MTLS_SERVER_CERT_PATH "${config.mtls.serverCertPath}" as the mTLS ` +
+          `server certificate: ${verdict.refusal}`,
+      );
+    }
+    if (verdict.warning !== null) log.warn("mTLS server certificate", { problem: verdict.warning });
   }
   const caPems = await loadCaCertificates(config.mtls.caPath, config.mtls.caGlob);
   const crl = await createCrlGuard({ path: config.mtls.crlPath, caPems, log });
+  state.attach(crl);
   const listener = await startMtlsListener({
     fetch,
     hostname: config.bindHost,
@@ -67,8 +92,22 @@ export async function startMtls(
     await crl.close();
     throw err;
   });
+  state.enter("listening", _judge(pair.certPem).warning);
   const unsubscribe = managed
-    ? certificate.onChange((next) => listener.setCertificate(next.certPem, next.keyPem))
+    ? certificate.onChange((next) => {
+      const verdict = _judge(next.certPem);
+      if (verdict.refusal !== null) {
+        // Keep presenting the pair that works; the renewed one is a client certificate only.
+        log.error("not presenting the renewed product certificate on the mTLS listener", {
+          problem: verdict.refusal,
+          todo: CONFIGURE_A_SERVER_PAIR,
+        });
+        state.enter("listening", `renewed certificate not presented: ${verdict.refusal}`);
+        return;
+      }
+      listener.setCertificate(next.certPem, next.keyPem);
+      state.enter("listening", verdict.warning);
+    })
     : null;
   return {
     close: async () => {
@@ -77,4 +116,62 @@ export async function startMtls(
       await crl.close();
     },
   };
+}
+
+/** The product pair once it is one a TLS client accepts from a server (`null` on abort). */
+async function _servablePair(
+  certificate: CertificateManager,
+  state: MtlsListenerState,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<{ certPem: string; keyPem: string } | null> {
+  let identity = await certificate.whenReady(signal);
+  while (identity !== null) {
+    const verdict = _judge(identity.certPem);
+    if (verdict.refusal === null) {
+      if (verdict.warning !== null) {
+        log.warn("mTLS server certificate", { problem: verdict.warning });
+      }
+      return identity;
+    }
+    log.error(
+      "the mTLS listener does not start: the product certificate is not a server certificate",
+      {
+        problem: verdict.refusal,
+        todo: CONFIGURE_A_SERVER_PAIR,
+      },
+    );
+    state.enter("refused_server_certificate", `${verdict.refusal}. ${CONFIGURE_A_SERVER_PAIR}`);
+    identity = await _nextPair(certificate, identity.certPem, signal);
+  }
+  return null;
+}
+
+/** Resolves with the first pair other than `current` (`null` on abort). */
+function _nextPair<T extends { certPem: string }>(
+  certificate: { onChange(listener: (identity: T) => void): () => void },
+  current: string,
+  signal: AbortSignal,
+): Promise<T | null> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(null);
+    const done = (value: T | null) => {
+      unsubscribe();
+      signal.removeEventListener("abort", onAbort);
+      resolve(value);
+    };
+    const onAbort = () => done(null);
+    const unsubscribe = certificate.onChange((next) => {
+      if (next.certPem !== current) done(next);
+    });
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function _judge(certPem: string): ReturnType<typeof judgeServerUse> {
+  try {
+    return judgeServerUse(certPem);
+  } catch (err) {
+    return { refusal: `the certificate does not parse: ${(err as Error).message}`, warning: null };
+  }
 }

@@ -12,6 +12,7 @@ import type { Registry } from "../metrics/registry.ts";
 import type { HealthReport, ServiceSnapshot } from "../http/deps.ts";
 import type { Supervisor } from "./supervise.ts";
 import { summariseHealth } from "./health.ts";
+import { MTLS_LISTENER_PHASES, type MtlsListenerState } from "../transport/listener_state.ts";
 
 export interface ObserverOptions {
   readonly config: Config;
@@ -23,6 +24,7 @@ export interface ObserverOptions {
   readonly worker: Worker;
   readonly supervisor: Supervisor;
   readonly metrics: Registry;
+  readonly mtls: MtlsListenerState;
 }
 
 export interface Observer {
@@ -42,6 +44,10 @@ export function createObserver(o: ObserverOptions): Observer {
     _phases(o.metrics, "matrixrmapi_certificate_phase", CERTIFICATE_PHASES, cert.phase);
     o.metrics.set("matrixrmapi_certificate_failures", cert.attempt);
     _phases(o.metrics, "matrixrmapi_oidc_client_phase", OIDC_PHASES, o.oidc.status().phase);
+    const mtls = o.mtls.status();
+    _phases(o.metrics, "matrixrmapi_mtls_listener_phase", MTLS_LISTENER_PHASES, mtls.phase);
+    o.metrics.set("matrixrmapi_crl_lists_in_force", mtls.crl?.inForce ?? 0);
+    o.metrics.set("matrixrmapi_crl_problems", mtls.crl?.problems.length ?? 0);
     if (cert.certificate !== null) {
       const days = (cert.certificate.notAfter.getTime() - o.clock().getTime()) / 86_400_000;
       o.metrics.set("matrixrmapi_certificate_expiry_days", days);
@@ -58,7 +64,7 @@ export function createObserver(o: ObserverOptions): Observer {
       return {
         healthy: h.healthy,
         extra: `${h.extra}; certificate ${o.certificate.status().phase}; ` +
-          `oidc client ${o.oidc.status().phase}`,
+          `oidc client ${o.oidc.status().phase}${_mtlsHealth(o.mtls)}`,
       };
     },
     async snapshot() {
@@ -67,6 +73,7 @@ export function createObserver(o: ObserverOptions): Observer {
         certificate: o.certificate.status(),
         oidc: o.oidc.status(),
         pending: await o.worker.pending(),
+        mtls: o.mtls.status(),
         tasks: o.supervisor.reports(),
         now: o.clock(),
       };
@@ -81,4 +88,21 @@ function _phases(
   current: string,
 ): void {
   for (const p of phases) metrics.set(name, p === current ? 1 : 0, { phase: p });
+}
+
+/**
+ * The listener's part of the health line: nothing while it is disabled or listening with every
+ * CRL in force; otherwise what is wrong, so RM's health view shows it (health stays `true`: the
+ * bootstrap decides that, and a refused server certificate or a CRL problem is not Synapse's).
+ */
+function _mtlsHealth(state: MtlsListenerState): string {
+  const s = state.status();
+  const parts: string[] = [];
+  if (s.phase !== "disabled" && s.phase !== "listening") {
+    parts.push(`mtls listener ${s.phase}${s.detail === null ? "" : `: ${s.detail}`}`);
+  }
+  if (s.crl !== null && s.crl.problems.length > 0) {
+    parts.push(`revocation by CRL degraded: ${s.crl.problems.join("; ")}`);
+  }
+  return parts.map((p) => `; ${p}`).join("");
 }

@@ -28,6 +28,7 @@ import { type BotSession, createBotSession } from "../bootstrap/session.ts";
 import { createSupervisor } from "./supervise.ts";
 import { type Listening, startMtls, startPlain } from "./listeners.ts";
 import { createObserver } from "./observe.ts";
+import { createMtlsListenerState } from "../transport/listener_state.ts";
 import { createServiceReconciler } from "./reconciler.ts";
 
 export interface ServiceOptions {
@@ -148,6 +149,7 @@ export function createService(o: ServiceOptions): Service {
     metrics,
     log: log.child({ component: "reconcile" }),
   });
+  const mtlsState = createMtlsListenerState(config.mtls.enabled, clock);
   const observer = createObserver({
     config,
     startedAt: clock(),
@@ -158,6 +160,7 @@ export function createService(o: ServiceOptions): Service {
     worker: work,
     supervisor,
     metrics,
+    mtls: mtlsState,
   });
   const app = createApp({
     config,
@@ -204,12 +207,20 @@ export function createService(o: ServiceOptions): Service {
       } else {
         const managed = config.mtls.serverCertPath === config.clientCertPath &&
           config.mtls.serverKeyPath === config.clientKeyPath;
-        mtlsStarting = startMtls(config, fetch, log, certificate, stopListeners.signal);
+        mtlsStarting = startMtls({
+          config,
+          fetch,
+          log,
+          certificate,
+          state: mtlsState,
+          signal: stopListeners.signal,
+        });
         if (!managed) {
           const mtls = await mtlsStarting; // a broken fixed pair fails the start-up
           if (mtls !== null) listeners.push(mtls);
         } else {
           mtlsStarting.catch((err) => {
+            mtlsState.enter("error", (err as Error).message);
             log.error("the mTLS listener could not start; stopping", { error: err });
             fatal.resolve(err instanceof Error ? err : new Error(String(err)));
             return null;

@@ -124,3 +124,27 @@ Deno.test("callsigns that map to the service's own bot or its recovery admins ar
   assert.equal(near.status, 503, "a merely similar callsign is a person like any other");
   await near.body?.cancel();
 });
+
+Deno.test("callbacks for RM's own anon_admin answer 200 'ignored', reach no lifecycle, and are logged once", async () => {
+  const { postJson, submitted, log } = await testApp();
+  for (const action of ["created", "promoted", "created"]) {
+    const res = await postJson(`/api/v1/users/${action}`, crud("anon_admin"), mtls(RM));
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    assert.equal(body.success, true);
+    assert.match(body.extra, /^ignored: "anon_admin" is Rasenmaeher's own account/);
+  }
+  assert.equal(submitted.length, 0, "no wish, so nothing can stay pending");
+  const said = log.lines.filter((l) => l.includes("Rasenmaeher's own account"));
+  assert.equal(said.length, 1, "logged once per process, not per callback");
+});
+
+Deno.test("RM_OWN_CALLSIGNS replaces the list of RM's own accounts; a similar callsign is a person", async () => {
+  const { postJson, submitted } = await testApp({
+    env: { RM_OWN_CALLSIGNS: "rm_robot, anon_admin" },
+  });
+  const own = await (await postJson("/api/v1/users/created", crud("rm_robot"), mtls(RM))).json();
+  assert.match(own.extra, /^ignored: /);
+  await postJson("/api/v1/users/created", crud("anon_admin2"), mtls(RM));
+  assert.deepEqual(submitted.map((e) => e.callsign), ["anon_admin2"]);
+});

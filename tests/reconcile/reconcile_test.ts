@@ -34,6 +34,7 @@ async function setup(hs: TestHomeserver) {
     lifecycle: f.lifecycle,
     serverName: hs.serverName,
     botUsername: f.ready.botUserId.slice(1, f.ready.botUserId.indexOf(":")),
+    rmOwnCallsigns: ["anon_admin"],
     drift: (dryRun) =>
       correctDrift({
         synapse: hs.http.as(f.ready.token),
@@ -230,3 +231,19 @@ synapseTest("the drift pass removes power-level entries of revoked people", asyn
   assert.ok(report.driftCorrections >= 1);
   assert.equal(await s.f.level("rob", "general"), undefined);
 });
+
+synapseTest(
+  "RM's own anon_admin in the people list is not a person: nothing is planned or kept pending",
+  async (hs) => {
+    await using s = await setup(hs);
+    s.rm.answer = {
+      json: {
+        callsign_list: [{ callsign: "anon_admin", roles: ["admin"], extra: {}, revoked: null }],
+      },
+    };
+    const report = await s.reconciler.run();
+    assert.equal(report.ok, true);
+    assert.deepEqual(report.changes, []);
+    assert.equal(await s.f.store.get(s.f.userId("anon_admin")), null);
+  },
+);

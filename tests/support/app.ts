@@ -41,6 +41,12 @@ export const TEST_SNAPSHOT: ServiceSnapshot = {
     clientId: "c1",
   },
   pending: { count: 0, oldestAgeSeconds: null, users: [] },
+  mtls: {
+    phase: "disabled",
+    since: new Date("2026-01-01T00:00:00Z"),
+    detail: null,
+    crl: null,
+  },
   tasks: [],
   now: new Date(0),
 };

@@ -5,6 +5,7 @@ import type { PendingStatus } from "../../lifecycle/worker.ts";
 import type { CertificateStatus } from "../../certificate/manager.ts";
 import type { OidcStatus } from "../../keycloak/oidc_client.ts";
 import type { BootstrapStatus } from "../../bootstrap/bootstrap.ts";
+import type { MtlsListenerStatus } from "../../transport/listener_state.ts";
 
 /** What every background task reports: its phase, since when, and its last failure. */
 const phaseFields = {
@@ -49,6 +50,17 @@ const CertificateJson = z.object({
   days_left: z.number().nullable(),
 }).openapi("ProductCertificateStatus");
 
+const MtlsListenerJson = z.object({
+  phase: z.string(),
+  since: z.string(),
+  detail: z.string().nullable(),
+  crl: z.object({
+    configured: z.boolean(),
+    in_force: z.number().int(),
+    problems: z.array(z.string()),
+  }).nullable(),
+}).openapi("MtlsListenerStatus");
+
 export const StatusResponse = z.object({
   bootstrap: z.object({
     ...phaseFields,
@@ -68,6 +80,7 @@ export const StatusResponse = z.object({
       waiting_for: z.string().nullable(),
     })),
   }),
+  mtls_listener: MtlsListenerJson,
   tasks: z.array(z.object({
     name: z.string(),
     state: z.enum(["running", "restarting", "stopped"]),
@@ -103,6 +116,7 @@ export function statusJson(s: ServiceSnapshot, redirectUri: string): StatusRespo
     certificate: certificateStatusJson(s.certificate, s.now),
     oidc: oidcStatusJson(s.oidc, redirectUri),
     lifecycle: pendingJson(s.pending),
+    mtls_listener: mtlsListenerJson(s.mtls),
     tasks: s.tasks.map(taskJson),
   };
 }
@@ -160,4 +174,16 @@ function oidcStatusJson(s: OidcStatus, redirectUri: string): z.infer<typeof Oidc
 /** The bootstrap as the status endpoint shows it. */
 function bootstrapStatusJson(s: BootstrapStatus): StatusResponse["bootstrap"] {
   return { ...phaseJson(s), bot_user_id: s.botUserId, rooms: s.rooms };
+}
+
+/** The direct mTLS listener as the status endpoint shows it. */
+function mtlsListenerJson(s: MtlsListenerStatus): z.infer<typeof MtlsListenerJson> {
+  return {
+    phase: s.phase,
+    since: s.since.toISOString(),
+    detail: s.detail,
+    crl: s.crl === null
+      ? null
+      : { configured: s.crl.configured, in_force: s.crl.inForce, problems: [...s.crl.problems] },
+  };
 }

@@ -6,6 +6,7 @@ import { createRoute } from "@hono/zod-openapi";
 import type { App, AppDeps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import { deploymentFacts, personIdOf } from "../content/facts.ts";
+import { rmOwnAccount } from "../../matrix/mxid.ts";
 import { refuseProductProxy, requireRasenmaeher } from "../identity.ts";
 import { OperationResultResponse, UserCRUDRequest } from "../schemas.ts";
 import type { LifecycleAction } from "../../lifecycle/lifecycle.ts";
@@ -31,6 +32,8 @@ const ROUTES: ReadonlyArray<{ action: LifecycleAction; method: "post" | "put"; s
 export function registerUserRoutes(app: App, deps: AppDeps): void {
   const rmCn = deps.config.manifest.rasenmaeher.certcn;
   const facts = deploymentFacts(deps.config);
+  // RM announces its own accounts like people; each is logged once per process, then only answered.
+  const ignoredOwn = new Set<string>();
   for (const { action, method, summary } of ROUTES) {
     const route = createRoute({
       method,
@@ -53,6 +56,17 @@ export function registerUserRoutes(app: App, deps: AppDeps): void {
       refuseProductProxy(c);
       requireRasenmaeher(c, rmCn);
       const body = c.req.valid("json");
+      const own = rmOwnAccount(body.callsign, deps.config.rmOwnCallsigns);
+      if (own !== null) {
+        if (!ignoredOwn.has(body.callsign)) {
+          ignoredOwn.add(body.callsign);
+          deps.log.info("ignoring a callback for Rasenmaeher's own account", {
+            action,
+            callsign: body.callsign,
+          });
+        }
+        return c.json({ success: true, extra: `ignored: ${own}`, error: null }, 200);
+      }
       const userId = personIdOf(body.callsign, facts);
       const outcome = await deps.lifecycle.submit({
         action,
