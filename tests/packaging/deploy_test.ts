@@ -50,6 +50,16 @@ Deno.test("the compose block uses only variables the service reads, and the ecos
     assert.ok(ENV_NAMES.includes(name), `unknown variable ${name}`);
   }
   assert.equal(directEnv.MTLS_TRUST_PROXY_HEADER, "false");
+  // RM's product certificate is clientAuth only: direct mTLS must name a real server pair, one
+  // on a volume the file mounts (the deployment's certificate, as the products' nginx has it).
+  const serverCert = String(directEnv.MTLS_SERVER_CERT_PATH ?? "");
+  const mounts = (obj(obj(direct.services).matrixrmapi).volumes as string[]).map((v) =>
+    v.split(":")[1]!
+  );
+  assert.ok(serverCert !== "", "MTLS_SERVER_CERT_PATH is set");
+  assert.ok(directEnv.MTLS_SERVER_KEY_PATH, "MTLS_SERVER_KEY_PATH is set");
+  assert.ok(mounts.some((m) => serverCert.startsWith(`${m}/`)), `${serverCert} is on a mount`);
+  assert.ok(!serverCert.startsWith("/data/persistent/"), "not the product pair");
 });
 
 Deno.test("the Kubernetes manifests run one non-root replica on a read-only root with healthcheck probes", async () => {
