@@ -4,7 +4,7 @@
  * set baked in and the build stamped into `version`. `deno compile` needs Deno's runtime
  * (`denort`): it downloads it, or takes `DENORT_BIN` (a denort executable) on offline machines.
  */
-import { servicePermissions } from "./permissions.ts";
+import { PRODUCTION_READ_ROOTS, servicePermissions } from "./permissions.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const versionFile = `${root}src/version.ts`;
@@ -39,7 +39,7 @@ try {
   const args = [
     "compile",
     "--frozen",
-    ...servicePermissions(),
+    ...servicePermissions({}, { extraReadRoots: PRODUCTION_READ_ROOTS }),
     "--output",
     output,
     `${root}main.ts`,

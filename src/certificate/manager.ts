@@ -48,7 +48,16 @@ export interface CertificateStatus {
   readonly lastErrorAt: Date | null;
   /** The certificate in use, and when its renewal is due. */
   readonly certificate: (CertificateFacts & { readonly renewAt: Date }) | null;
+  /** Who enrols and renews the pair: this service, or someone else (a Secret, cert-manager). */
+  readonly managedBy: CertificateManagedBy;
 }
+
+/**
+ * `self`: this service enrols, renews and writes the pair. `external`: the pair is someone else's
+ * (a read-only mount, a Kubernetes Secret that cert-manager renews): it is only read, watched and
+ * taken again when it changes; never enrolled, renewed, staged or written.
+ */
+export type CertificateManagedBy = "self" | "external";
 
 /** The pair in use; its PEMs go to TLS stacks only, never to logs or responses. */
 export interface ProductIdentity {
@@ -89,6 +98,10 @@ export interface CertificateManagerOptions {
   readonly recheckMs?: number;
   /** Key generation (tests may hand out pre-made keys). @default RSA 4096 from Web Crypto */
   readonly newKeys?: () => Promise<CryptoKeyPair>;
+  /** @default "self" */
+  readonly managedBy?: CertificateManagedBy;
+  /** How often an externally managed pair is looked at for a change. @default 10000 */
+  readonly watchMs?: number;
 }
 
 /** Renew once this share of the validity has passed (42-day certificates: ≈14 days left). */
@@ -108,6 +121,9 @@ export function createCertificateManager(o: CertificateManagerOptions): Certific
   const recheckMs = o.recheckMs ?? 3_600_000;
   const newKeys = o.newKeys ?? generateKeyPair;
   const log = o.log;
+  const managedBy = o.managedBy ?? "self";
+  const external = managedBy === "external";
+  const watchMs = o.watchMs ?? 10_000;
   let status: CertificateStatus = {
     phase: "loading",
     since: now(),
@@ -115,6 +131,7 @@ export function createCertificateManager(o: CertificateManagerOptions): Certific
     lastError: null,
     lastErrorAt: null,
     certificate: null,
+    managedBy,
   };
   let identity: ProductIdentity | null = null;
   const listeners = new Set<(identity: ProductIdentity) => void>();
@@ -174,6 +191,7 @@ export function createCertificateManager(o: CertificateManagerOptions): Certific
 
   /** One look at the volume and what follows from it; returns how long to wait before the next. */
   async function step(): Promise<number> {
+    if (external) return await watchExternal();
     const stored = await completeStagedSwap(await readStored(o.paths));
     if (stored.certPem === null) return await enrol(stored.keyPem);
     if (stored.keyPem === null) {
@@ -227,6 +245,59 @@ export function createCertificateManager(o: CertificateManagerOptions): Certific
       return Math.max(0, Math.min(due - now().getTime(), recheckMs));
     }
     return await renew(mine);
+  }
+
+  /** An externally managed pair: read it, take it when it changed, never write anything. */
+  async function watchExternal(): Promise<number> {
+    const stored = await readStored(o.paths);
+    const where = `the externally managed product pair (${o.paths.certPath}, ${o.paths.keyPath})`;
+    if (stored.certPem === null || stored.keyPem === null) {
+      const missing = stored.certPem === null ? "no certificate" : "no private key";
+      _once(
+        "blocked",
+        `${where} is incomplete: ${missing}; whoever manages it must provide both ` +
+          "(this service never enrols an external pair)",
+      );
+      return watchMs;
+    }
+    const check = await checkPair({
+      certPem: stored.certPem,
+      keyPem: stored.keyPem,
+      caPems: await o.caPems(),
+      now: now(),
+      expectedCn: o.cn,
+      chainIsWarning: true,
+    });
+    if (!check.ok) {
+      const expired = check.facts !== null && now() >= check.facts.notAfter;
+      _once(
+        expired ? "expired" : "blocked",
+        `${where} is not usable: ${check.reason}; fix it where it is managed ` +
+          "(this service never renews or rewrites an external pair)",
+      );
+      return watchMs;
+    }
+    const changed = identity?.certPem !== stored.certPem || identity?.keyPem !== stored.keyPem;
+    if (changed) {
+      for (const warning of check.warnings) log.warn(`product certificate: ${warning}`);
+      publish({ certPem: stored.certPem, keyPem: stored.keyPem, facts: check.facts });
+      log.info("externally managed product certificate in use", _factsLog(check.facts));
+    }
+    const left = check.facts.notAfter.getTime() - now().getTime();
+    if (left < WARN_DAYS * DAY_MS && (changed || status.phase !== "ready")) {
+      log.error("the externally managed product certificate expires soon", {
+        days_left: Math.floor(left / DAY_MS * 10) / 10,
+        not_after: check.facts.notAfter.toISOString(),
+      });
+    }
+    if (status.phase !== "ready") succeeded("ready");
+    return watchMs;
+  }
+
+  /** Records a problem of an external pair; logged when it first appears, not at every look. */
+  function _once(phase: "blocked" | "expired", message: string): void {
+    if (status.phase === phase && status.lastError === message) return;
+    failed(phase, message, true);
   }
 
   function blocked(message: string, phase: "blocked" | "expired"): number {
@@ -344,11 +415,7 @@ export function createCertificateManager(o: CertificateManagerOptions): Certific
         try {
           waitMs = await step();
         } catch (err) {
-          const n = failed(
-            status.phase,
-            `product certificate: ${(err as Error).message}`,
-            true,
-          );
+          const n = failed(status.phase, `product certificate: ${_explain(err)}`, true);
           waitMs = backoffMs(n - 1, firstMs, capMs);
         }
         await sleep(waitMs, signal);
@@ -384,4 +451,15 @@ function _factsLog(f: CertificateFacts): Record<string, unknown> {
 
 function _withNewline(pem: string): string {
   return pem.endsWith("\n") ? pem : `${pem}\n`;
+}
+
+/** The error, and what to do when the pair's files cannot be written at all. */
+function _explain(err: unknown): string {
+  const message = (err as Error).message;
+  const unwritable = err instanceof Deno.errors.PermissionDenied ||
+    err instanceof Deno.errors.NotCapable || /read-only file system|EROFS/i.test(message);
+  return unwritable
+    ? `${message} — the pair's files cannot be written here; if someone else manages them ` +
+      "(a read-only mount, a Secret), set CLIENT_CERT_MANAGED_BY=external"
+    : message;
 }

@@ -29,6 +29,11 @@ export interface Config {
   readonly kvPath: string;
   readonly clientCertPath: string;
   readonly clientKeyPath: string;
+  /**
+   * Who enrols and renews the product pair: `self`, or `external` (a read-only mount, a Secret)
+   * — by default external when the pair lies outside the data volume.
+   */
+  readonly clientCertManagedBy: "self" | "external";
   readonly mtls: {
     readonly enabled: boolean;
     readonly port: number;
@@ -120,6 +125,9 @@ const EnvSchema = z.object({
   KV_PATH: optional(path),
   CLIENT_CERT_PATH: optional(path),
   CLIENT_KEY_PATH: optional(path),
+  CLIENT_CERT_MANAGED_BY: z.enum(["auto", "self", "external"], {
+    message: "must be auto, self or external",
+  }).default("auto"),
   MTLS_ENABLED: flag(true),
   MTLS_SERVER_CERT_PATH: optional(path),
   MTLS_SERVER_KEY_PATH: optional(path),
@@ -249,6 +257,11 @@ export async function parseConfig(
     kvPath: e.KV_PATH ?? `${e.PERSISTENT_DATA_PATH}/matrixrmapi.kv`,
     clientCertPath,
     clientKeyPath,
+    clientCertManagedBy: e.CLIENT_CERT_MANAGED_BY === "auto"
+      ? ([clientCertPath, clientKeyPath].every((p) => _inside(p, e.PERSISTENT_DATA_PATH))
+        ? "self"
+        : "external")
+      : e.CLIENT_CERT_MANAGED_BY,
     mtls: {
       enabled: e.MTLS_ENABLED,
       port: e.MTLS_PORT,
@@ -289,6 +302,11 @@ export async function parseConfig(
     },
   };
   return { ok: true, config, warnings };
+}
+
+/** Whether `path` lies inside directory `dir` (lexically, as the permission set grants it). */
+function _inside(path: string, dir: string): boolean {
+  return path.startsWith(`${dir.replace(/\/+$/, "")}/`);
 }
 
 /**

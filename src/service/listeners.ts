@@ -108,10 +108,15 @@ export async function startMtls(o: StartMtlsOptions): Promise<Listening | null> 
       listener.setCertificate(next.certPem, next.keyPem);
       state.enter("listening", verdict.warning);
     })
-    : null;
+    : _watchFixedPair(
+      config,
+      log,
+      state,
+      (certPem, keyPem) => listener.setCertificate(certPem, keyPem),
+    );
   return {
     close: async () => {
-      unsubscribe?.();
+      unsubscribe();
       await listener.close();
       await crl.close();
     },
@@ -174,4 +179,66 @@ function _judge(certPem: string): ReturnType<typeof judgeServerUse> {
   } catch (err) {
     return { refusal: `the certificate does not parse: ${(err as Error).message}`, warning: null };
   }
+}
+
+/** How often a fixed server pair (the deployment's certificate, renewed by others) is looked at. */
+const FIXED_PAIR_WATCH_MS = 30_000;
+
+/**
+ * Watches a fixed server pair for a change (Let's Encrypt renews the deployment's certificate;
+ * a Kubernetes Secret swaps its files) and presents the new pair from the next handshake on.
+ * Returns the function that stops watching.
+ */
+function _watchFixedPair(
+  config: Config,
+  log: Logger,
+  state: MtlsListenerState,
+  present: (certPem: string, keyPem: string) => void,
+): () => void {
+  const { serverCertPath, serverKeyPath } = config.mtls;
+  let last = "";
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const key = async () => {
+    const [c, k] = await Promise.all([Deno.stat(serverCertPath), Deno.stat(serverKeyPath)]);
+    return [c, k].map((i) => `${i.ino}:${i.size}:${i.mtime?.getTime()}`).join("|");
+  };
+  async function look(): Promise<void> {
+    try {
+      const now = await key();
+      if (now === last) return;
+      if (last === "") {
+        last = now; // the pair the listener started with
+        return;
+      }
+      const [certPem, keyPem] = await Promise.all([
+        Deno.readTextFile(serverCertPath),
+        Deno.readTextFile(serverKeyPath),
+      ]);
+      const verdict = _judge(certPem);
+      if (verdict.refusal !== null) {
+        last = now; // said once; looked at again when the files change
+        log.error("not presenting the changed MTLS_SERVER_CERT_PATH", { problem: verdict.refusal });
+        state.enter("listening", `changed server certificate not presented: ${verdict.refusal}`);
+        return;
+      }
+      present(certPem, keyPem); // throws while key and certificate do not match yet
+      last = now;
+      log.info("mTLS listener presents the changed server pair", { path: serverCertPath });
+      state.enter("listening", verdict.warning);
+    } catch (err) {
+      // Half-written or briefly missing during a swap: the next look sees the finished pair.
+      log.warn("cannot read the mTLS server pair; presenting the one in use", { error: err });
+    }
+  }
+  function schedule(): void {
+    if (stopped) return;
+    timer = setTimeout(() => look().finally(schedule), FIXED_PAIR_WATCH_MS);
+    Deno.unrefTimer(timer);
+  }
+  look().finally(schedule);
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
 }

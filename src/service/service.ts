@@ -78,6 +78,7 @@ export function createService(o: ServiceOptions): Service {
     caPems,
     log: log.child({ component: "certificate" }),
     now: clock,
+    managedBy: config.clientCertManagedBy,
   });
   // Synapse's login client: independent of Synapse (which waits for the file), after the
   // certificate only when it must register anew.

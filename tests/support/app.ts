@@ -31,6 +31,7 @@ export const TEST_SNAPSHOT: ServiceSnapshot = {
     lastError: null,
     lastErrorAt: null,
     certificate: null,
+    managedBy: "self",
   },
   oidc: {
     phase: "ready",

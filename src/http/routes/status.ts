@@ -48,6 +48,7 @@ const CertificateJson = z.object({
   not_after: z.string().nullable(),
   renew_at: z.string().nullable(),
   days_left: z.number().nullable(),
+  managed_by: z.enum(["self", "external"]),
 }).openapi("ProductCertificateStatus");
 
 const MtlsListenerJson = z.object({
@@ -158,6 +159,7 @@ function certificateStatusJson(
     not_before: c?.notBefore.toISOString() ?? null,
     not_after: c?.notAfter.toISOString() ?? null,
     renew_at: c?.renewAt.toISOString() ?? null,
+    managed_by: s.managedBy,
     days_left: c === null ? null : Math.round((c.notAfter.getTime() - now.getTime()) / 864e4) / 10,
   };
 }
