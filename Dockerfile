@@ -15,11 +15,12 @@ ARG BUILD_COMMIT=unknown
 # compile.ts bakes in the production permission set and stamps the commit into `version`.
 RUN BUILD_COMMIT="${BUILD_COMMIT}" deno run --allow-all tools/compile.ts /out/matrixrmapi \
  && /out/matrixrmapi version \
- && mkdir -p /out/rootfs/data/persistent /out/rootfs/pvarki /out/rootfs/ca_public
+ && mkdir -p /out/rootfs/data/persistent/oidc /out/rootfs/pvarki /out/rootfs/ca_public
 
 FROM gcr.io/distroless/cc-debian12:nonroot AS production
 COPY --from=build /out/matrixrmapi /usr/local/bin/matrixrmapi
-# Mount points owned by the non-root user, so fresh named volumes are writable by it.
+# Mount points owned by the non-root user, so fresh named volumes are writable by it (oidc: the
+# nested synapse_config_vol, which Docker would otherwise create root-owned).
 COPY --from=build --chown=65532:65532 /out/rootfs/ /
 USER 65532:65532
 # glibc hands freed buffers over 64 KiB back to the system (10–15 MiB less after mTLS traffic).

@@ -7,7 +7,8 @@ import { parseArgs, USAGE } from "./src/cli/args.ts";
 import { runHealthcheck } from "./src/cli/healthcheck.ts";
 import { runReconcile, runStatus } from "./src/cli/remote.ts";
 import { openApiJson } from "./src/cli/openapi.ts";
-import { loadConfigFromProcess } from "./src/config/config.ts";
+import { loadConfigFromProcess, loadVolumePathsFromProcess } from "./src/config/config.ts";
+import { checkVolumes, prepareVolumes } from "./src/service/volumes.ts";
 import { createLogger } from "./src/log/logger.ts";
 import { createService } from "./src/service/service.ts";
 import { dirname } from "./src/util/path.ts";
@@ -34,8 +35,30 @@ async function main(argv: readonly string[]): Promise<number> {
       const result = await run[command.name](command as never);
       return _print(result.message + "\n", result.code);
     }
+    case "prepare-volumes":
+      return await prepare(command.uid, command.gid);
     case "serve":
       return await serve();
+  }
+}
+
+/** `prepare-volumes`: adopt the volumes (as root, once), then exit. */
+async function prepare(uid: number, gid: number): Promise<number> {
+  const loaded = loadVolumePathsFromProcess();
+  if (!loaded.ok) {
+    const problems = loaded.problems.map((p) => `  - ${p}\n`).join("");
+    return _print(`matrixrmapi: invalid configuration:\n${problems}`, EXIT_CONFIG);
+  }
+  try {
+    const report = await prepareVolumes(loaded.paths, { uid, gid });
+    const lines = [
+      ...report.created.map((dir) => `created ${dir}`),
+      `${report.chowned} entries now owned by ${uid}:${gid}; no mode changed`,
+      ...report.examples.map((e) => `  ${e}`),
+    ];
+    return _print(lines.join("\n") + "\n", 0);
+  } catch (err) {
+    return _print(`matrixrmapi prepare-volumes: ${(err as Error).message}\n`, 1);
   }
 }
 
@@ -59,8 +82,25 @@ async function serve(): Promise<number> {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     Deno.addSignalListener(signal, () => signalled.resolve(null));
   }
-  await Deno.mkdir(dirname(config.kvPath), { recursive: true });
-  using kv = await Deno.openKv(config.kvPath);
+  // A volume another image wrote (root-owned, 0600) is named file by file, with the fix.
+  const findings = await checkVolumes({
+    dataPath: config.dataPath,
+    kvPath: config.kvPath,
+    registrationPath: config.keycloak.registrationPath,
+    legacyTokenFile: config.synapse.legacyTokenFile,
+    clientCertPath: config.clientCertPath,
+    clientKeyPath: config.clientKeyPath,
+  }, { selfManagedPair: config.clientCertManagedBy === "self" });
+  for (const f of findings) log.error(f.message, { path: f.path, need: f.need, mode: f.mode });
+  let kv: Deno.Kv;
+  try {
+    await Deno.mkdir(dirname(config.kvPath), { recursive: true });
+    kv = await Deno.openKv(config.kvPath);
+  } catch (err) {
+    log.error("cannot open the KV database", { path: config.kvPath, error: err });
+    return 1;
+  }
+  using _kv = kv;
   const service = createService({ config, kv, log });
   let code = 0;
   try {

@@ -24,6 +24,7 @@ export type Command =
     readonly timeoutMs: number;
     readonly dryRun: boolean;
   }
+  | { readonly name: "prepare-volumes"; readonly uid: number; readonly gid: number }
   | { readonly name: "openapi" }
   | { readonly name: "version" }
   | { readonly name: "help" };
@@ -43,6 +44,10 @@ Commands:
   status [options]          Print a running service's state (bootstrap, pending work)
   reconcile [--dry-run]     Reconcile with Rasenmaeher now (what would change, with --dry-run)
                             status and reconcile take --host, --port, --timeout as healthcheck
+  prepare-volumes [options] Once, as root: make the data volumes the service's own (the Python
+                            image left them root-owned) and create the oidc mount point
+      --uid <uid>           default: 65532 (the image's user)
+      --gid <gid>           default: 65532
   openapi                   Print the OpenAPI document
   version                   Print the version
   help                      Print this text
@@ -89,6 +94,8 @@ export function parseArgs(argv: readonly string[]): ParseResult {
         },
       };
     }
+    case "prepare-volumes":
+      return _prepareVolumes(args);
     default:
       return { ok: false, error: `Unknown command ${JSON.stringify(name)}` };
   }
@@ -121,4 +128,26 @@ function _healthcheck(args: readonly string[]): ParseResult {
     }
   }
   return { ok: true, command: { name: "healthcheck", host, port, timeoutMs } };
+}
+
+function _prepareVolumes(args: readonly string[]): ParseResult {
+  const ids = { uid: 65532, gid: 65532 };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const [flag, inline] = arg.includes("=") ? arg.split(/=(.*)/s, 2) : [arg, undefined];
+    if (flag !== "--uid" && flag !== "--gid") {
+      return { ok: false, error: `Unknown option ${JSON.stringify(flag)} for prepare-volumes` };
+    }
+    const value = inline ?? args[++i];
+    if (value === undefined) return { ok: false, error: `Option ${flag} needs a value` };
+    const id = Number(value);
+    if (!/^\d+$/.test(value) || id > 4_294_967_294) {
+      return {
+        ok: false,
+        error: `Cannot parse ${flag} ${JSON.stringify(value)}: not a numeric id`,
+      };
+    }
+    ids[flag === "--uid" ? "uid" : "gid"] = id;
+  }
+  return { ok: true, command: { name: "prepare-volumes", ...ids } };
 }

@@ -236,8 +236,8 @@ export async function parseConfig(
 
   const serverName = e.SERVER_DOMAIN?.toLowerCase() ??
     serverNameFromProductDns(manifest.value.product.dns);
-  const clientCertPath = e.CLIENT_CERT_PATH ?? `${e.PERSISTENT_DATA_PATH}/public/mtlsclient.pem`;
-  const clientKeyPath = e.CLIENT_KEY_PATH ?? `${e.PERSISTENT_DATA_PATH}/private/mtlsclient.key`;
+  const volumes = _volumePaths(e);
+  const { clientCertPath, clientKeyPath } = volumes;
   const publicUrl = (e.SYNAPSE_PUBLIC_URL ?? _defaultPublicUrl(manifest.value, serverName))
     .replace(/\/*$/, "/");
   const config: Config = {
@@ -245,8 +245,7 @@ export async function parseConfig(
       url: e.SYNAPSE_URL.replace(/\/+$/, ""),
       registrationSecret: e.SYNAPSE_REGISTRATION_SECRET,
       botUsername: e.SYNAPSE_BOT_USERNAME,
-      // The Python original kept it here (its PERSISTENT_DATA_PATH is /data/persistent).
-      legacyTokenFile: e.SYNAPSE_TOKEN_FILE ?? `${e.PERSISTENT_DATA_PATH}/synapse_admin_token`,
+      legacyTokenFile: volumes.legacyTokenFile,
       publicUrl,
     },
     serverName,
@@ -254,7 +253,7 @@ export async function parseConfig(
     manifestPath: e.KRAFTWERK_MANIFEST,
     manifestFound: manifest.found,
     dataPath: e.PERSISTENT_DATA_PATH,
-    kvPath: e.KV_PATH ?? `${e.PERSISTENT_DATA_PATH}/matrixrmapi.kv`,
+    kvPath: volumes.kvPath,
     clientCertPath,
     clientKeyPath,
     clientCertManagedBy: e.CLIENT_CERT_MANAGED_BY === "auto"
@@ -296,8 +295,7 @@ export async function parseConfig(
       baseUrl: (e.KEYCLOAK_URL ?? `https://${e.KCDOMAIN ?? `kc.${serverName}`}:9443/`)
         .replace(/\/*$/, "/"),
       realm: e.KCREALM,
-      registrationPath: e.OIDC_REGISTRATION_PATH ??
-        `${e.PERSISTENT_DATA_PATH}/oidc/registration.json`,
+      registrationPath: volumes.registrationPath,
       redirectUri: `${publicUrl}_synapse/client/oidc/callback`,
     },
   };
@@ -365,6 +363,56 @@ export function loadConfigFromProcess(): Promise<ConfigResult> {
   // Only the variables we know: reading the whole environment would need (and grant) more.
   const env = Object.fromEntries(ENV_NAMES.map((name) => [name, Deno.env.get(name)]));
   return parseConfig(env, readTextOrNull);
+}
+
+/** The volumes and files the service writes, for `prepare-volumes` (which needs nothing else). */
+export interface VolumePaths {
+  readonly dataPath: string;
+  readonly kvPath: string;
+  readonly registrationPath: string;
+  readonly legacyTokenFile: string;
+  readonly clientCertPath: string;
+  readonly clientKeyPath: string;
+}
+
+const VolumeSchema = EnvSchema.pick({
+  PERSISTENT_DATA_PATH: true,
+  KV_PATH: true,
+  OIDC_REGISTRATION_PATH: true,
+  SYNAPSE_TOKEN_FILE: true,
+  CLIENT_CERT_PATH: true,
+  CLIENT_KEY_PATH: true,
+});
+
+/** The paths of `VolumePaths` from the process environment, with the service's own defaults. */
+export function loadVolumePathsFromProcess():
+  | { ok: true; paths: VolumePaths }
+  | { ok: false; problems: string[] } {
+  const env = Object.fromEntries(
+    Object.keys(VolumeSchema.shape).map((name) => [name, Deno.env.get(name)]),
+  );
+  const parsed = VolumeSchema.safeParse(env);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
+    };
+  }
+  return { ok: true, paths: _volumePaths(parsed.data) };
+}
+
+/** Where the service keeps its files: the variables, or their places on the data volume. */
+function _volumePaths(e: z.infer<typeof VolumeSchema>): VolumePaths {
+  const data = e.PERSISTENT_DATA_PATH;
+  return {
+    dataPath: data,
+    kvPath: e.KV_PATH ?? `${data}/matrixrmapi.kv`,
+    registrationPath: e.OIDC_REGISTRATION_PATH ?? `${data}/oidc/registration.json`,
+    // The Python original kept it here (its PERSISTENT_DATA_PATH is /data/persistent).
+    legacyTokenFile: e.SYNAPSE_TOKEN_FILE ?? `${data}/synapse_admin_token`,
+    clientCertPath: e.CLIENT_CERT_PATH ?? `${data}/public/mtlsclient.pem`,
+    clientKeyPath: e.CLIENT_KEY_PATH ?? `${data}/private/mtlsclient.key`,
+  };
 }
 
 /**

@@ -146,3 +146,75 @@ Deno.test("hadolint finds nothing in the Dockerfile", async () => {
     new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr),
   );
 });
+
+/**
+ * The names our compose files use from docker-rasenmaeher-integration's docker-compose.yml (read
+ * there on 2026-12-04): services, volumes, networks, and the networks productsnginx is on.
+ */
+const ECOSYSTEM = {
+  services: ["matrixrmapi", "productsnginx", "rmnginx", "synapse"],
+  volumes: [
+    "ca_public",
+    "kraftwerk_shared_matrix",
+    "le_certs",
+    "matrix_data",
+    "synapse_config_vol",
+  ],
+  networks: ["intranet", "ocspnet", "productnet"],
+  productsnginxNetworks: ["intranet", "ocspnet", "productnet"],
+};
+
+Deno.test("our compose files name only the ecosystem's services, volumes and networks, and trust productsnginx on every shared network", async () => {
+  const files = ["docker-compose.matrixrmapi.yml", "docker-compose.matrixrmapi-direct-mtls.yml"];
+  for (const file of files) {
+    const compose = obj(parse(await Deno.readTextFile(`${root}deploy/compose/${file}`)));
+    const services = obj(compose.services);
+    for (const [name, service] of Object.entries(services)) {
+      const s = obj(service);
+      if (name !== "matrixrmapi-prepare") {
+        assert.ok(ECOSYSTEM.services.includes(name), `${file}: ${name}`);
+      }
+      for (const v of (s.volumes as string[] | undefined) ?? []) {
+        assert.ok(ECOSYSTEM.volumes.includes(v.split(":")[0]!), `${file}: volume ${v}`);
+      }
+      const nets = Array.isArray(s.networks) ? s.networks : Object.keys(obj(s.networks));
+      for (const n of nets) assert.ok(ECOSYSTEM.networks.includes(n), `${file}: network ${n}`);
+      for (const dep of Object.keys(obj(s.depends_on))) {
+        assert.ok(
+          dep in services || ECOSYSTEM.services.includes(dep),
+          `${file}: depends on ${dep}`,
+        );
+      }
+    }
+  }
+  const main = obj(parse(await Deno.readTextFile(`${root}deploy/compose/${files[0]}`)));
+  const services = obj(main.services);
+  const ours = obj(services.matrixrmapi);
+  const nginx = obj(obj(services.productsnginx).networks);
+  assert.deepEqual(
+    Object.keys(nginx).sort(),
+    ECOSYSTEM.productsnginxNetworks,
+    "keeps its networks",
+  );
+  const trusted = String(obj(ours.environment).MTLS_TRUSTED_PROXIES).replace(
+    /^\$\{[^:]+:-(.*)\}$/,
+    "$1",
+  );
+  for (const net of ours.networks as string[]) {
+    const address = obj(nginx[net]).ipv4_address;
+    assert.ok(typeof address === "string", `productsnginx has a fixed address on ${net}`);
+    assert.ok(trusted.split(",").includes(`${address}/32`), `${address} is trusted`);
+  }
+  const prepare = obj(services["matrixrmapi-prepare"]);
+  assert.equal(prepare.user, "0");
+  assert.deepEqual(prepare.command, ["prepare-volumes"]);
+  assert.equal(
+    obj(obj(ours.depends_on)["matrixrmapi-prepare"]).condition,
+    "service_completed_successfully",
+  );
+  const prepared = (prepare.volumes as string[]).map((v) => v.split(":")[1]).sort();
+  const mounted = (ours.volumes as string[]).map((v) => v.split(":")[1]).filter((m) =>
+    m!.startsWith("/data/")
+  ).sort();
+  assert.deepEqual(prepared, mounted, "it prepares every volume the service writes");
+});
