@@ -2,6 +2,8 @@
  * @module `createApp(deps)`: the whole HTTP contract as one Hono app, independent of how
  * connections arrive (the listeners pass the transport in as bindings).
  */
+import { errorPageMarkdown } from "./content/error_page.ts";
+import { pickLanguage } from "./content/language.ts";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { App, AppDeps } from "./deps.ts";
 import { ApiError, createErrorHandler } from "./errors.ts";
@@ -54,6 +56,21 @@ export function createApp(deps: AppDeps): App {
   // Before identity: a browser's preflight carries no credentials.
   const corsForRm = rmCors(rmOrigin(deps.config.manifest.rasenmaeher.init?.base_uri));
   for (const path of BROWSER_ROUTES) app.use(path, corsForRm);
+  // RM's UI renders the info page's body whatever its status: a failure there is a page too.
+  app.use("/api/v2/clients/:lang/info.md", async function errorsAsPage(c, next) {
+    await next();
+    if (c.res.status < 400 || !(c.res.headers.get("content-type") ?? "").includes("json")) return;
+    const headers = new Headers(c.res.headers);
+    headers.set("content-type", "text/markdown; charset=utf-8");
+    headers.delete("content-length");
+    const lang = pickLanguage(c.req.param("lang") ?? "en");
+    const body = await c.res.clone().json().catch(() => null);
+    const detail = typeof body?.error === "string" ? body.error : null;
+    c.res = new Response(errorPageMarkdown(lang, c.res.status, detail), {
+      status: c.res.status,
+      headers,
+    });
+  });
   // A known path with a method it does not answer is a 405 before anything reads the request.
   app.use(async function rejectOtherMethods(c, next) {
     const allowed = allowedMethods(app, c.req.path);

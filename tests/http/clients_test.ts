@@ -56,8 +56,9 @@ Deno.test("POST /api/v2/clients/sv/info.md answers Swedish Markdown for the pers
   assert.equal(res.status, 200);
   assert.match(res.headers.get("content-type") ?? "", /^text\/plain/);
   const text = await res.text();
-  assert.match(text, /^# Logga in i Matrix med Element/);
-  assert.match(text, /Hej ROTTA01a!/);
+  assert.match(text, /^Hej ROTTA01a!/, "no title of its own: RM's UI shows one above the page");
+  assert.doesNotMatch(text, /^# /m);
+  assert.match(text, /^## /m, "the sections keep their headings");
   assert.match(text, /@rotta01a:golden-monkey\.dev\.example\.fi/);
 });
 
@@ -72,6 +73,26 @@ Deno.test("info.md escapes a callsign that looks like Markdown or HTML", async (
 Deno.test("info.md is only for RM", async () => {
   const { postJson } = await testApp();
   assert.equal((await postJson("/api/v2/clients/en/info.md", crud(), mtls(PERSON))).status, 403);
+});
+
+Deno.test("info.md answers every failure as a localised page, never JSON (RM's UI renders any body)", async () => {
+  const { postJson, app } = await testApp();
+  const refused = await postJson("/api/v2/clients/fi/info.md", crud(), mtls(PERSON));
+  assert.equal(refused.status, 403);
+  assert.match(refused.headers.get("content-type") ?? "", /^text\/markdown/);
+  const page = await refused.text();
+  assert.match(page, /^Tämä sivu näytetään vain deploy appin kautta\./);
+  assert.match(page, /Tiedot ylläpitäjälle: `.*Rasenmaeher/);
+  assert.doesNotMatch(page, /"success"|^\{/);
+  const invalid = await postJson("/api/v2/clients/sv/info.md", { callsign: 7 }, mtls(RM));
+  assert.equal(invalid.status, 422);
+  assert.match(await invalid.text(), /^Deploy appen bad om sidan på ett sätt/);
+  const wrongMethod = await app.request("/api/v2/clients/en/info.md", { method: "GET" }, mtls(RM));
+  assert.equal(wrongMethod.status, 405);
+  assert.match(await wrongMethod.text(), /^The deploy app asked for this page in a way/);
+  // Other routes keep the contract's JSON errors.
+  const other = await postJson("/api/v2/clients/data", crud(), mtls(RM), "PUT");
+  assert.match(other.headers.get("content-type") ?? "", /json/);
 });
 
 Deno.test("POST /api/v1/clients/fragment returns a real login file as a data URI", async () => {
@@ -123,4 +144,19 @@ Deno.test("info.md is the whole guide for this deployment: details, rooms as mat
     assert.match(text, new RegExp(`^## ${heading}$`, "m"));
   }
   assert.doesNotMatch(text, /[{}<]/);
+});
+
+Deno.test("the descriptions' icon is our logo through RM's product proxy, answered to GET and to the proxy's POST", async () => {
+  const { app, postJson } = await testApp();
+  const v2 = await (await app.request("/api/v2/description/en", {}, plain())).json();
+  assert.equal(v2.icon, "/api/v1/product/proxy/matrix/api/v2/clients/logo.svg");
+  const v1 = await (await app.request("/api/v1/description/fi", {}, plain())).json();
+  assert.equal(v1.icon, v2.icon);
+  const direct = await app.request("/api/v2/clients/logo.svg", {}, plain());
+  assert.equal(direct.status, 200);
+  assert.equal(direct.headers.get("content-type"), "image/svg+xml");
+  const svg = await direct.text();
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  const proxied = await postJson("/api/v2/clients/logo.svg", crud(), mtls(RM));
+  assert.equal(await proxied.text(), svg);
 });

@@ -167,6 +167,19 @@ const CALLS: readonly Call[] = [
   },
   { method: "GET", path: "/metrics", route: "/metrics", env: plain() },
   {
+    method: "GET",
+    path: "/api/v2/clients/logo.svg",
+    route: "/api/v2/clients/logo.svg",
+    env: plain(),
+  },
+  {
+    method: "POST",
+    path: "/api/v2/clients/logo.svg",
+    route: "/api/v2/clients/logo.svg",
+    env: mtls(RM),
+    body: user,
+  },
+  {
     method: "POST",
     path: "/api/v1/reconcile",
     route: "/api/v1/reconcile",

@@ -57,5 +57,16 @@ export function personIdOf(callsign: string, facts: DeploymentFacts): string {
 
 /** RM's product-proxy path to our `info.md`; the browser fetches it through RM as the person. */
 export function infoMarkdownRef(facts: DeploymentFacts, lang: string): string {
-  return `/api/v1/product/proxy/${facts.productName}/api/v2/clients/${lang}/info.md`;
+  return `/api/v1/product/proxy/${facts.productName}${INFO_PAGE_PATH.replace(":lang", lang)}`;
+}
+
+/** Our info page's route (RM's proxy reaches it as RM, with the person's callsign). */
+export const INFO_PAGE_PATH = "/api/v2/clients/:lang/info.md";
+
+/** Our logo's route; public, and answered to GET and to the POST RM's proxy turns a GET into. */
+export const LOGO_PATH = "/api/v2/clients/logo.svg";
+
+/** RM's product-proxy path to our logo, which RM's UI loads as the product card's icon. */
+export function logoRef(facts: DeploymentFacts): string {
+  return `/api/v1/product/proxy/${facts.productName}${LOGO_PATH}`;
 }

@@ -134,17 +134,25 @@ function _mdBlock(block: Block, fill: (t: string) => string): string {
   return block.steps.map((step, n) => `${n + 1}. ${fill(step)}`).join("\n");
 }
 
-/** The whole info page as Markdown: title, greeting, intro, then every section in order. */
+/**
+ * The whole info page as Markdown: title (unless `title: false`), greeting, intro, then every
+ * section in order.
+ */
 export function renderMarkdown(
   lang: Language,
   pack: LanguagePack,
   f: PageFacts,
   callsign: string,
   admin: boolean,
+  options: { title?: boolean } = {},
 ): string {
   const values = _values(lang, f, callsign, MARKDOWN);
   const fill = (t: string) => _fill(t, MARKDOWN, values);
-  const out = [`# ${fill(pack.title)}`, fill(pack.hello), fill(pack.intro)];
+  const out = [
+    ...(options.title ?? true ? [`# ${fill(pack.title)}`] : []),
+    fill(pack.hello),
+    fill(pack.intro),
+  ];
   for (const section of _sections(pack, admin)) {
     out.push(`## ${fill(section.heading)}`, ...section.blocks.map((b) => _mdBlock(b, fill)));
   }

@@ -56,8 +56,13 @@ export function loginInstructions(lang: Language, f: LoginFacts): Instructions {
 }
 
 /** The info page as Markdown (RM's UI renders it for the `markdown` component). */
-export function infoMarkdown(lang: Language, callsign: string, f: LoginFacts): string {
-  return renderMarkdown(lang, PACKS[lang], f, callsign, f.admin);
+export function infoMarkdown(
+  lang: Language,
+  callsign: string,
+  f: LoginFacts,
+  options: { title?: boolean } = {},
+): string {
+  return renderMarkdown(lang, PACKS[lang], f, callsign, f.admin, options);
 }
 
 /** The admin section as a small HTML fragment (the deprecated `/api/v1/admins/fragment`). */

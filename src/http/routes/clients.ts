@@ -21,8 +21,15 @@ import {
   loginInstructions,
 } from "../content/texts.ts";
 import type { PageFacts } from "../content/render.ts";
-import { type DeploymentFacts, deploymentFacts, userIdOf } from "../content/facts.ts";
-import { errorResponses } from "./common.ts";
+import {
+  type DeploymentFacts,
+  deploymentFacts,
+  INFO_PAGE_PATH,
+  LOGO_PATH,
+  userIdOf,
+} from "../content/facts.ts";
+import { LOGO_SVG } from "../content/logo.ts";
+import { errorResponses, markdownErrorResponses } from "./common.ts";
 
 const jsonBody = { required: true, content: { "application/json": { schema: UserCRUDRequest } } };
 const json = (schema: z.ZodType, description: string) => ({
@@ -119,14 +126,14 @@ export function registerClientRoutes(app: App, deps: AppDeps): void {
   app.openapi(
     createRoute({
       method: "post",
-      path: "/api/v2/clients/{lang}/info.md",
+      path: INFO_PAGE_PATH.replace(":lang", "{lang}"),
       tags: ["clients"],
       summary: "Info page as Markdown (reached through RM's product proxy)",
       description: "Caller: Rasenmaeher (its proxy adds the person's callsign to the body).",
       request: { params: LanguageParam, body: jsonBody },
       responses: {
         200: { description: "Markdown", content: { "text/plain": { schema: z.string() } } },
-        ...errorResponses(400, 403, 413, 415, 422),
+        ...markdownErrorResponses(400, 403, 404, 405, 413, 415, 422, 500),
       },
     }),
     function infoPage(c) {
@@ -134,9 +141,37 @@ export function registerClientRoutes(app: App, deps: AppDeps): void {
       const lang = pickLanguage(c.req.valid("param").lang);
       const body = c.req.valid("json");
       const userId = userIdOf(body.callsign, facts);
-      return c.text(infoMarkdown(lang, body.callsign, _login(facts, userId, false)), 200);
+      // No title: RM's UI puts its own above the page.
+      const page = infoMarkdown(lang, body.callsign, _login(facts, userId, false), {
+        title: false,
+      });
+      return c.text(page, 200);
     },
   );
+
+  for (const method of ["get", "post"] as const) {
+    app.openapi(
+      createRoute({
+        method,
+        path: LOGO_PATH,
+        tags: ["clients"],
+        summary: method === "get"
+          ? "The product card's logo (SVG)"
+          : "The logo, as RM's product proxy asks for it (its GET becomes a POST)",
+        description: "Public. The descriptions' `icon` points here through RM's product proxy.",
+        responses: {
+          200: { description: "SVG", content: { "image/svg+xml": { schema: z.string() } } },
+          ...errorResponses(...(method === "post" ? [400, 413, 415] : [])),
+        },
+      }),
+      function logo(c) {
+        return c.body(LOGO_SVG, 200, {
+          "content-type": "image/svg+xml",
+          "cache-control": "public, max-age=86400",
+        });
+      },
+    );
+  }
 
   app.openapi(
     createRoute({

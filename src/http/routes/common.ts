@@ -1,4 +1,5 @@
 /** @module Shared OpenAPI fragments for routes: the error responses every route may give. */
+import { z } from "@hono/zod-openapi";
 import { OperationResultResponse } from "../schemas.ts";
 
 const MEANING: Record<number, string> = {
@@ -22,5 +23,16 @@ export function errorResponses(...statuses: number[]): ErrorResponses {
   return Object.fromEntries(statuses.map((status) => [status, {
     description: MEANING[status] ?? "Error",
     content: { "application/json": { schema: OperationResultResponse } },
+  }]));
+}
+
+/**
+ * The error entries of the Markdown route: RM's UI shows its body whatever the status, so errors
+ * there are a short localised page (with the error's message last), not the JSON shape.
+ */
+export function markdownErrorResponses(...statuses: number[]) {
+  return Object.fromEntries(statuses.map((status) => [status, {
+    description: `${MEANING[status] ?? "Error"}, as a page for the person`,
+    content: { "text/markdown": { schema: z.string() } },
   }]));
 }

@@ -7,7 +7,7 @@ import type { App, AppDeps } from "../deps.ts";
 import { LanguageParam, ProductDescription, ProductDescriptionExtended } from "../schemas.ts";
 import { pickLanguage } from "../content/language.ts";
 import { PRODUCT } from "../content/texts.ts";
-import { deploymentFacts, infoMarkdownRef } from "../content/facts.ts";
+import { deploymentFacts, infoMarkdownRef, logoRef } from "../content/facts.ts";
 import { matrixGuideUrl } from "../content/render.ts";
 import { errorResponses } from "./common.ts";
 
@@ -39,7 +39,7 @@ export function registerDescriptionRoutes(app: App, deps: AppDeps): void {
       return c.json({
         shortname: SHORTNAME,
         title: t.title,
-        icon: null,
+        icon: logoRef(facts),
         description: t.description,
         language: lang,
       }, 200);
@@ -57,7 +57,7 @@ export function registerDescriptionRoutes(app: App, deps: AppDeps): void {
         return c.json({
           shortname: SHORTNAME,
           title: t.title,
-          icon: null,
+          icon: logoRef(facts),
           description: admin ? t.adminDescription : t.description,
           language: lang,
           // The ecosystem's Matrix guide (the Python original links the same page).
