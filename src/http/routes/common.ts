@@ -30,7 +30,10 @@ export function errorResponses(...statuses: number[]): ErrorResponses {
  * The error entries of the Markdown route: RM's UI shows its body whatever the status, so errors
  * there are a short localised page (with the error's message last), not the JSON shape.
  */
-export function markdownErrorResponses(...statuses: number[]) {
+export function markdownErrorResponses(...statuses: number[]): Record<number, {
+  description: string;
+  content: { "text/markdown": { schema: z.ZodString } };
+}> {
   return Object.fromEntries(statuses.map((status) => [status, {
     description: `${MEANING[status] ?? "Error"}, as a page for the person`,
     content: { "text/markdown": { schema: z.string() } },
