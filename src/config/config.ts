@@ -59,6 +59,14 @@ export interface Config {
     readonly trustHeader: boolean;
     readonly headerName: string;
     readonly trustedProxies: readonly CidrBlock[];
+    /** Linkerd's verified peer identity, read as libpvarki reads it. */
+    readonly l5d: {
+      readonly trust: boolean;
+      readonly require: boolean;
+      readonly headerName: string;
+      /** Ingress identities whose forwarded client-certificate header is the caller instead. */
+      readonly trustedIngress: readonly string[];
+    };
   };
   readonly log: { readonly level: LogLevel; readonly format: LogFormat };
   readonly reconcile: {
@@ -146,6 +154,14 @@ const EnvSchema = z.object({
   MTLS_HEADER_NAME: z.string().regex(/^[A-Za-z0-9-]+$/, { message: "must be a header name" })
     .default("X-ClientCert-DN"),
   MTLS_TRUSTED_PROXIES: z.string().default(""),
+  // libpvarki's Linkerd identity (same names and defaults): off unless asked.
+  MTLS_TRUST_L5D: flag(false),
+  MTLS_REQUIRE_L5D: flag(false),
+  MTLS_L5D_HEADER_NAME: z.string().regex(/^[A-Za-z0-9-]+$/, { message: "must be a header name" })
+    .default("l5d-client-id"),
+  MTLS_TRUSTED_INGRESS_IDENTITIES: z.string().default("").transform((v) =>
+    v.split(",").map((s) => s.trim()).filter((s) => s !== "")
+  ),
   // Names, or Python's numeric levels as environments written for the Python image have them.
   LOG_LEVEL: z.string().default("INFO").transform((v) => v.trim().toUpperCase()).pipe(
     z.enum(
@@ -225,6 +241,11 @@ export async function parseConfig(
         `(${e.HTTP_HEADERS_TIMEOUT_S} > ${e.HTTP_REQUEST_TIMEOUT_S})`,
     );
   }
+  if (e.MTLS_REQUIRE_L5D && !e.MTLS_TRUST_L5D) {
+    problems.push(
+      "MTLS_REQUIRE_L5D: needs MTLS_TRUST_L5D=true (a required identity must be trusted)",
+    );
+  }
   if (e.MTLS_ENABLED && e.HTTP_PORT !== 0 && e.MTLS_PORT === e.HTTP_PORT) {
     problems.push(`MTLS_PORT: must differ from HTTP_PORT (both ${e.HTTP_PORT})`);
   }
@@ -282,6 +303,12 @@ export async function parseConfig(
       trustHeader: e.MTLS_TRUST_PROXY_HEADER,
       headerName: e.MTLS_HEADER_NAME,
       trustedProxies: trustedProxies.blocks,
+      l5d: {
+        trust: e.MTLS_TRUST_L5D,
+        require: e.MTLS_REQUIRE_L5D,
+        headerName: e.MTLS_L5D_HEADER_NAME,
+        trustedIngress: e.MTLS_TRUSTED_INGRESS_IDENTITIES,
+      },
     },
     log: { level: LEVELS[e.LOG_LEVEL] ?? "info", format: e.LOG_CONSOLE_FORMATTER },
     reconcile: {

@@ -101,6 +101,9 @@ function _mtlsHealth(state: MtlsListenerState): string {
   if (s.phase !== "disabled" && s.phase !== "listening") {
     parts.push(`mtls listener ${s.phase}${s.detail === null ? "" : `: ${s.detail}`}`);
   }
+  if (s.phase === "listening" && s.crl !== null && !s.crl.configured) {
+    parts.push("revocation by CRL off (no MTLS_CRL_PATH)");
+  }
   if (s.crl !== null && s.crl.problems.length > 0) {
     parts.push(`revocation by CRL degraded: ${s.crl.problems.join("; ")}`);
   }

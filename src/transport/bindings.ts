@@ -13,7 +13,7 @@ export interface PeerIdentity {
   /** Serial number as lower-case hex without leading zeros, when known. */
   readonly serial: string | null;
   /** How the identity was established. */
-  readonly via: "mtls" | "proxy-header";
+  readonly via: "mtls" | "proxy-header" | "l5d";
 }
 
 /** The connection a request came in on. */
