@@ -9,6 +9,7 @@ import { runReconcile, runStatus } from "./src/cli/remote.ts";
 import { openApiJson } from "./src/cli/openapi.ts";
 import { loadConfigFromProcess, loadVolumePathsFromProcess } from "./src/config/config.ts";
 import { checkVolumes, prepareVolumes } from "./src/service/volumes.ts";
+import { diagnose, exitCodeOf, formatFindings } from "./src/cli/doctor.ts";
 import { createLogger } from "./src/log/logger.ts";
 import { createService } from "./src/service/service.ts";
 import { dirname } from "./src/util/path.ts";
@@ -35,11 +36,28 @@ async function main(argv: readonly string[]): Promise<number> {
       const result = await run[command.name](command as never);
       return _print(result.message + "\n", result.code);
     }
+    case "doctor":
+      return await doctor();
     case "prepare-volumes":
       return await prepare(command.uid, command.gid);
     case "serve":
       return await serve();
   }
+}
+
+/** `doctor`: every check, ok or what to change; the exit code is the worst finding's. */
+async function doctor(): Promise<number> {
+  const loaded = await loadConfigFromProcess();
+  if (!loaded.ok) {
+    const problems = loaded.problems.map((p) => `FAIL configuration: ${p}\n`).join("");
+    return _print(problems, EXIT_CONFIG);
+  }
+  const findings = await diagnose(loaded.config);
+  const warnings = loaded.warnings.map((w) => `WARN configuration: ${w}\n`).join("");
+  const code = loaded.warnings.length > 0
+    ? Math.max(1, exitCodeOf(findings))
+    : exitCodeOf(findings);
+  return _print(warnings + formatFindings(findings) + "\n", code === 0 ? 0 : code);
 }
 
 /** `prepare-volumes`: adopt the volumes (as root, once), then exit. */

@@ -25,6 +25,7 @@ export type Command =
     readonly dryRun: boolean;
   }
   | { readonly name: "prepare-volumes"; readonly uid: number; readonly gid: number }
+  | { readonly name: "doctor" }
   | { readonly name: "openapi" }
   | { readonly name: "version" }
   | { readonly name: "help" };
@@ -48,6 +49,8 @@ Commands:
                             image left them root-owned) and create the oidc mount point
       --uid <uid>           default: 65532 (the image's user)
       --gid <gid>           default: 65532
+  doctor                    Check the environment, volumes, certificates, CA, CRL, header trust
+                            and login client as the service would; exit 0 ok, 1 warnings, 2 failures
   openapi                   Print the OpenAPI document
   version                   Print the version
   help                      Print this text
@@ -65,6 +68,7 @@ export function parseArgs(argv: readonly string[]): ParseResult {
   }
   switch (name) {
     case "serve":
+    case "doctor":
     case "openapi":
     case "version":
     case "help":
