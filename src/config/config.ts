@@ -259,8 +259,10 @@ export async function parseConfig(
     serverNameFromProductDns(manifest.value.product.dns);
   const volumes = _volumePaths(e);
   const { clientCertPath, clientKeyPath } = volumes;
-  const publicUrl = (e.SYNAPSE_PUBLIC_URL ?? _defaultPublicUrl(manifest.value, serverName))
-    .replace(/\/*$/, "/");
+  // As a URL writes it: a default port (`:443` for https, `:80` for http) is dropped, as
+  // Synapse's public_baseurl has none then and Keycloak compares redirect URIs as written.
+  const publicUrl = new URL(e.SYNAPSE_PUBLIC_URL ?? _defaultPublicUrl(manifest.value, serverName))
+    .href.replace(/\/*$/, "/");
   const config: Config = {
     synapse: {
       url: e.SYNAPSE_URL.replace(/\/+$/, ""),

@@ -56,6 +56,9 @@ export interface OidcRegistrationOptions {
   readonly recheckMs?: number;
 }
 
+/** How many initial access tokens one registration attempt may use before backing off. */
+const TOKEN_ROUNDS = 3;
+
 export function createOidcRegistration(o: OidcRegistrationOptions): OidcRegistration {
   const [firstMs, capMs] = o.retryMs ?? [2000, 60_000];
   const recheckMs = o.recheckMs ?? 3_600_000;
@@ -159,15 +162,24 @@ export function createOidcRegistration(o: OidcRegistrationOptions): OidcRegistra
       if (pair === null) return 0; // stopping
     }
     enter("registering");
-    const iat = await o.kcToken(pair);
-    if (!iat.ok) return failed(`cannot get an initial access token from RM: ${iat.message}`);
-    const created = await o.api.register(iat.token, {
-      client_name: clientName,
-      redirect_uris: [o.redirectUri],
-    });
-    if (!created.ok) return failed(created.message);
-    await save(created.client);
-    return ready(created.client);
+    const metadata = { client_name: clientName, redirect_uris: [o.redirectUri] };
+    // RM's kctoken lives one second (python-keycloak's expiration=1, which Keycloak reads as
+    // seconds): it is fetched when all else is ready and used at once, and a token Keycloak
+    // refuses (401: expired, or used) is replaced at once, a few times, before any backoff.
+    for (let round = 1;; round++) {
+      const iat = await o.kcToken(pair);
+      if (!iat.ok) return failed(`cannot get an initial access token from RM: ${iat.message}`);
+      const created = await o.api.register(iat.token, metadata);
+      if (created.ok) {
+        await save(created.client);
+        return ready(created.client);
+      }
+      if (created.kind !== "gone" || round >= TOKEN_ROUNDS) return failed(created.message);
+      log.warn("Keycloak refused RM's initial access token; fetching another at once", {
+        round,
+        reason: created.message,
+      });
+    }
   }
 
   async function step(signal: AbortSignal): Promise<number> {

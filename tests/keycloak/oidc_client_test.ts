@@ -24,7 +24,7 @@ interface Fixture extends AsyncDisposable {
   readonly rm: FakeRm;
   readonly log: ReturnType<typeof createMemoryLogger>;
   /** Starts a registration task on the volume, as a service start does. */
-  start(options?: { recheckMs?: number }): OidcRegistration;
+  start(options?: { recheckMs?: number; retryMs?: readonly [number, number] }): OidcRegistration;
   clients(): Promise<KeycloakClient[]>;
   file(): Promise<Record<string, string | string[]>>;
 }
@@ -35,7 +35,7 @@ async function fixture(kc: TestKeycloak): Promise<Fixture> {
   const pki: TestPki = await createTestPki();
   const rm = await startFakeRm(pki);
   rm.productCns = [PRODUCT];
-  rm.kcToken = () => kc.admin.initialAccessToken(realm, { count: 1, expiration: 60 });
+  rm.kcToken = () => kc.admin.initialAccessToken(realm, { count: 1, expiration: 1 });
   const product: Issued = await pki.issueLeaf({ cn: PRODUCT, kind: "client" });
   const pair = { certPem: product.certPem, keyPem: product.keyPem };
   const rmApi = createRmProductApi({
@@ -154,7 +154,7 @@ keycloakTest(
   async (kc) => {
     await using f = await fixture(kc);
     // What kc_client_init wrote: Keycloak's reply to {"client_name":"Synapse","redirect_uris":["*"]}.
-    const iat = await kc.admin.initialAccessToken(f.realm, { count: 1, expiration: 60 });
+    const iat = await kc.admin.initialAccessToken(f.realm, { count: 1, expiration: 1 });
     const res = await fetch(`${kc.url}/realms/${f.realm}/clients-registrations/openid-connect`, {
       method: "POST",
       headers: { authorization: `Bearer ${iat}`, "content-type": "application/json" },
@@ -210,6 +210,30 @@ keycloakTest(
     assert.equal(await Deno.stat(f.path).then(() => true, () => false), false);
     f.rm.kcToken = enable;
     await waitFor("registration", () => task.status().phase === "ready");
+    assert.equal((await f.clients()).length, 1);
+  },
+);
+
+keycloakTest(
+  "a one-second initial access token that expired before use is replaced at once, without backoff",
+  async (kc) => {
+    await using f = await fixture(kc);
+    // RM's kctoken asks for expiration=1: the first token is 2.5 s old when it is used.
+    let handed = 0;
+    f.rm.kcToken = async () => {
+      handed++;
+      const token = await kc.admin.initialAccessToken(f.realm, { count: 1, expiration: 1 });
+      if (handed === 1) await new Promise((r) => setTimeout(r, 2500));
+      return token;
+    };
+    // A backoff would wait a minute: done within the timeout means no backoff was taken.
+    const task = f.start({ retryMs: [60_000, 60_000] });
+    await waitFor("registration", () => task.status().phase === "ready" ? true : null, {
+      timeoutMs: 20_000,
+    });
+    assert.equal(handed, 2, "one expired token, one fresh one");
+    assert.ok(!f.log.lines.some((l) => l.includes("OIDC client registration:")), "no failure");
+    assert.ok(f.log.lines.some((l) => l.includes("fetching another at once")));
     assert.equal((await f.clients()).length, 1);
   },
 );

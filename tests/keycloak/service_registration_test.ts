@@ -21,7 +21,7 @@ keycloakTest(
     const pki = await createTestPki("matrixrmapi rm");
     await using rm = await startFakeRm(pki);
     rm.productCns = [DNS];
-    rm.kcToken = () => kc.admin.initialAccessToken(realm, { count: 1, expiration: 60 });
+    rm.kcToken = () => kc.admin.initialAccessToken(realm, { count: 1, expiration: 1 });
     const env = { KEYCLOAK_URL: `${kc.url}/`, KCREALM: realm, SYNAPSE_PUBLIC_URL: PUBLIC };
     const first = await startFirstRunService({ rm, pki, dns: DNS, env });
     const path = `${first.dir}/data/oidc/registration.json`;

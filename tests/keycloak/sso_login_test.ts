@@ -6,6 +6,8 @@
  * `m.login.token`.
  */
 import assert from "node:assert/strict";
+import http from "node:http";
+import { Buffer } from "node:buffer";
 import { homeserver, type TestHomeserver } from "../support/synapse.ts";
 import { keycloak, type TestKeycloak } from "../support/keycloak.ts";
 import { lifecycleFixture } from "../support/lifecycle.ts";
@@ -21,15 +23,18 @@ interface Sso {
   readonly realm: string;
   readonly doneUrl: string;
   readonly registration: string;
+  /** Synapse's public_baseurl: `https://synapse.<server name>/`, port-less as at 443. */
+  readonly publicUrl: string;
 }
 
 function _sso(): Sso | null {
   const realm = Deno.env.get("TEST_SSO_REALM");
   const doneUrl = Deno.env.get("TEST_SSO_DONE_URL");
   const registration = Deno.env.get("TEST_SSO_REGISTRATION");
+  const publicUrl = Deno.env.get("TEST_SYNAPSE_PUBLIC_URL");
   if (homeserver === null || keycloak === null || !realm || !doneUrl || !registration) return null;
-  if (Deno.env.get("TEST_SYNAPSE_SSO") !== "keycloak") return null;
-  return { hs: homeserver, kc: keycloak, realm, doneUrl, registration };
+  if (Deno.env.get("TEST_SYNAPSE_SSO") !== "keycloak" || !publicUrl) return null;
+  return { hs: homeserver, kc: keycloak, realm, doneUrl, registration, publicUrl };
 }
 
 function ssoTest(name: string, fn: (sso: Sso) => Promise<void>): void {
@@ -55,16 +60,33 @@ function ssoTest(name: string, fn: (sso: Sso) => Promise<void>): void {
   });
 }
 
-/** A browser's cookie jar, reduced to what this flow needs (both servers are on 127.0.0.1). */
+/**
+ * A browser's cookie jar, reduced to what this flow needs (both servers are on 127.0.0.1), and a
+ * resolver: Synapse's public URL (`https://synapse.<domain>/`, as the deployment's nginx serves
+ * it) is reached at the loopback port Synapse listens on.
+ */
 class Browser {
   readonly #cookies = new Map<string, string>();
+  constructor(readonly publicUrl: string, readonly realUrl: string) {}
 
-  async go(url: string, init: RequestInit = {}): Promise<Response> {
+  async go(publicOrReal: string, init: RequestInit = {}): Promise<Response> {
+    const viaPublic = publicOrReal.startsWith(this.publicUrl);
+    const url = viaPublic
+      ? `${this.realUrl}/${publicOrReal.slice(this.publicUrl.length)}`
+      : publicOrReal;
     const headers = new Headers(init.headers);
+    // What the deployment's nginx passes on: the public host name.
+    if (viaPublic) {
+      headers.set("x-forwarded-for", "127.0.0.1");
+      headers.set("x-forwarded-proto", new URL(this.publicUrl).protocol.replace(":", ""));
+    }
     if (this.#cookies.size > 0) {
       headers.set("cookie", [...this.#cookies].map(([k, v]) => `${k}=${v}`).join("; "));
     }
-    const res = await fetch(url, { ...init, headers, redirect: "manual" });
+    // fetch() sends its own Host; node:http sends the public one, as a browser through nginx does.
+    const res = viaPublic
+      ? await _withHost(url, new URL(this.publicUrl).host, init.method ?? "GET", headers, init.body)
+      : await fetch(url, { ...init, headers, redirect: "manual" });
     for (const line of res.headers.getSetCookie()) {
       const [pair] = line.split(";");
       const eq = pair!.indexOf("=");
@@ -74,11 +96,48 @@ class Browser {
   }
 }
 
+/** One HTTP/1.1 request to `url` with `host` as its Host header, answered as a Response. */
+function _withHost(
+  url: string,
+  host: string,
+  method: string,
+  headers: Headers,
+  body: RequestInit["body"],
+): Promise<Response> {
+  const payload = body === undefined || body === null ? undefined : String(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method,
+      headers: { ...Object.fromEntries(headers), host },
+    }, (res) => {
+      const chunks: Uint8Array[] = [];
+      res.on("data", (c: Uint8Array) => chunks.push(c));
+      res.on("end", () => {
+        const out = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) {
+          for (const one of Array.isArray(v) ? v : [v ?? ""]) out.append(k, one);
+        }
+        const status = res.statusCode ?? 0;
+        resolve(
+          new Response(status === 204 || status === 304 ? null : Buffer.concat(chunks), {
+            status,
+            headers: out,
+          }),
+        );
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
 /** Logs `username` in through Synapse's SSO; returns the Matrix ID Synapse gives the person. */
 async function ssoLogin(sso: Sso, username: string, password: string): Promise<string> {
-  const browser = new Browser();
+  const browser = new Browser(sso.publicUrl, sso.hs.url);
+  // A client starts at Synapse's public URL, as Element does with the homeserver URL people enter.
   const start = await browser.go(
-    `${sso.hs.url}/_matrix/client/v3/login/sso/redirect/oidc-keycloak?redirectUrl=${
+    `${sso.publicUrl}_matrix/client/v3/login/sso/redirect/oidc-keycloak?redirectUrl=${
       encodeURIComponent(sso.doneUrl)
     }`,
   );
@@ -86,6 +145,11 @@ async function ssoLogin(sso: Sso, username: string, password: string): Promise<s
   assert.equal(start.status, 302, "Synapse redirects to the identity provider");
   const authorize = start.headers.get("location")!;
   assert.ok(authorize.startsWith(`${sso.kc.url}/realms/${sso.realm}/`), authorize);
+  assert.equal(
+    new URL(authorize).searchParams.get("redirect_uri"),
+    `${sso.publicUrl}_synapse/client/oidc/callback`,
+    "Synapse sends its port-less callback",
+  );
   const page = await browser.go(authorize);
   const html = await page.text();
   assert.equal(page.status, 200, "Keycloak shows its login form");
@@ -99,7 +163,8 @@ async function ssoLogin(sso: Sso, username: string, password: string): Promise<s
   await posted.body?.cancel();
   assert.equal(posted.status, 302, "Keycloak accepts the password");
   const callback = posted.headers.get("location")!;
-  assert.ok(callback.startsWith(`${sso.hs.url}/_synapse/client/oidc/callback?`), callback);
+  // Keycloak sends the browser to exactly the redirect_uri Synapse asked for: port-less.
+  assert.ok(callback.startsWith(`${sso.publicUrl}_synapse/client/oidc/callback?`), callback);
   const done = await browser.go(callback);
   const body = await done.text();
   assert.equal(done.status, 302, `Synapse completes the login: ${body.slice(0, 300)}`);
@@ -123,7 +188,10 @@ ssoTest(
     const registration = JSON.parse(await Deno.readTextFile(sso.registration));
     const clients = await sso.kc.admin.listClients(sso.realm);
     const synapse = clients.find((c) => c.clientId === registration.client_id);
-    assert.deepEqual(synapse?.redirectUris, [`${sso.hs.url}/_synapse/client/oidc/callback`]);
+    // Registered first under `https://synapse.<domain>:443/` (another URI to Keycloak), then
+    // corrected by the service's task to exactly the callback Synapse sends.
+    assert.deepEqual(synapse?.redirectUris, [`${sso.publicUrl}_synapse/client/oidc/callback`]);
+    assert.doesNotMatch(sso.publicUrl, /:443/);
 
     await using f = await lifecycleFixture(sso.hs);
     // An awkward callsign as RM has it; RM creates the Keycloak username lower-cased.

@@ -162,7 +162,7 @@ export async function startFakeRm(pki: TestPki): Promise<FakeRm> {
       id: crypto.randomUUID(),
       token: await kc.kcToken(),
       timestamp: now,
-      expiration: 60,
+      expiration: 1,
       count: 1,
       remainingCount: 1,
     });

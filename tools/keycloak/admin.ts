@@ -25,7 +25,7 @@ export interface NewUser {
 export interface InitialAccessTokenOptions {
   /** How many clients the token may register. @default 1 */
   readonly count?: number;
-  /** Seconds the token lives. @default 3600 */
+  /** Seconds the token lives. @default 1 (what RM's kctoken asks Keycloak for) */
   readonly expiration?: number;
 }
 
@@ -117,7 +117,7 @@ export function keycloakAdmin(access: KeycloakAdminAccess): KeycloakAdmin {
     async initialAccessToken(realm, options = {}) {
       const { text } = await call("POST", `${realmPath(realm)}/clients-initial-access`, 200, {
         count: options.count ?? 1,
-        expiration: options.expiration ?? 3600,
+        expiration: options.expiration ?? 1,
       });
       const token = (JSON.parse(text) as { token?: unknown }).token;
       if (typeof token !== "string") {

@@ -24,6 +24,11 @@ export interface SsoOptions {
   readonly registrationPath: string;
   /** Synapse's public base URL, ending in `/`: the callback is registered under it. */
   readonly synapsePublicUrl: string;
+  /**
+   * First register the client as an older deployment left it, under this other spelling of the
+   * URL (`https://synapse.<domain>:443/`), so the service's own task must correct it.
+   */
+  readonly staleSynapsePublicUrl?: string;
   /** Where Synapse may send login tokens without a confirmation page. */
   readonly clientWhitelist?: readonly string[];
   /** @default "matrixrmapi" */
@@ -41,35 +46,15 @@ export async function startSsoStack(o: SsoOptions): Promise<SsoStack> {
   try {
     const realm = o.realm ?? "matrixrmapi";
     await keycloak.createRealm(realm);
-    const task = createOidcRegistration({
-      path: o.registrationPath,
-      redirectUri: `${o.synapsePublicUrl}_synapse/client/oidc/callback`,
-      api: createRegistrationApi({
-        baseUrl: `${keycloak.url}/`,
+    const register = (publicUrl: string) =>
+      _registerOnce(
+        o.registrationPath,
+        `${publicUrl}_synapse/client/oidc/callback`,
+        keycloak,
         realm,
-        caPems: () => Promise.resolve([]),
-      }),
-      // RM's role: it holds Keycloak's admin credentials and hands out one-time tokens.
-      certificate: { current: () => _NO_PAIR, whenReady: () => Promise.resolve(_NO_PAIR) },
-      kcToken: async () => ({
-        ok: true,
-        token: await keycloak.initialAccessToken(realm, { count: 1, expiration: 60 }),
-      }),
-      log: createLogger({ level: "warn", format: "local" }),
-      retryMs: [200, 1000],
-    });
-    const stop = new AbortController();
-    const running = task.run(stop.signal);
-    const deadline = Date.now() + 60_000;
-    while (task.status().phase !== "ready" && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    stop.abort();
-    await running;
-    const status = task.status();
-    if (status.phase !== "ready") {
-      throw new Error(`Cannot register Synapse's OIDC client: ${status.lastError ?? status.phase}`);
-    }
+      );
+    if (o.staleSynapsePublicUrl !== undefined) await register(o.staleSynapsePublicUrl);
+    await register(o.synapsePublicUrl);
     const file = JSON.parse(await Deno.readTextFile(o.registrationPath));
     return {
       keycloak,
@@ -85,6 +70,44 @@ export async function startSsoStack(o: SsoOptions): Promise<SsoStack> {
   } catch (err) {
     await keycloak.stop();
     throw err;
+  }
+}
+
+/** Runs the service's registration task once to `ready` (adopting and correcting a file there). */
+async function _registerOnce(
+  path: string,
+  redirectUri: string,
+  keycloak: Keycloak,
+  realm: string,
+): Promise<void> {
+  const task = createOidcRegistration({
+    path,
+    redirectUri,
+    api: createRegistrationApi({
+      baseUrl: `${keycloak.url}/`,
+      realm,
+      caPems: () => Promise.resolve([]),
+    }),
+    // RM's role: it holds Keycloak's admin credentials and hands out one-time tokens.
+    certificate: { current: () => _NO_PAIR, whenReady: () => Promise.resolve(_NO_PAIR) },
+    kcToken: async () => ({
+      ok: true,
+      token: await keycloak.initialAccessToken(realm, { count: 1, expiration: 1 }),
+    }),
+    log: createLogger({ level: "warn", format: "local" }),
+    retryMs: [200, 1000],
+  });
+  const stop = new AbortController();
+  const running = task.run(stop.signal);
+  const deadline = Date.now() + 60_000;
+  while (task.status().phase !== "ready" && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  stop.abort();
+  await running;
+  const status = task.status();
+  if (status.phase !== "ready") {
+    throw new Error(`Cannot register Synapse's OIDC client: ${status.lastError ?? status.phase}`);
   }
 }
 

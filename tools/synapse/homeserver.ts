@@ -35,6 +35,12 @@ export interface StartOptions extends InstallOptions {
    * client from a `registration.json`. `skip_verification` only because the issuer is plain HTTP.
    */
   readonly oidc?: OidcProvider;
+  /**
+   * Synapse's `public_baseurl` (the URL people and identity providers see), when it is not the
+   * loopback address it listens on — the ecosystem's `https://synapse.<domain>/`, port-less at 443.
+   * @default `http://127.0.0.1:<port>/`
+   */
+  readonly publicBaseurl?: string;
 }
 
 export interface OidcProvider {
@@ -168,7 +174,15 @@ const _config = (
   pid_file: `${dir}/homeserver.pid`,
   public_baseurl: `http://127.0.0.1:${port}/`,
   listeners: [
-    { port, bind_addresses: ["127.0.0.1"], type: "http", resources: [{ names: ["client"] }] },
+    // x_forwarded, as behind the deployment's nginx: a request for the public URL (X-Forwarded-Proto
+    // https, its Host) is canonical; loopback callers are trusted to say so.
+    {
+      port,
+      bind_addresses: ["127.0.0.1"],
+      type: "http",
+      x_forwarded: true,
+      resources: [{ names: ["client"] }],
+    },
   ],
   database: { name: "sqlite3", args: { database: `${dir}/homeserver.db` } },
   media_store_path: `${dir}/media`,
@@ -255,7 +269,10 @@ export async function startHomeserver(options: StartOptions = {}): Promise<Homes
     const url = `http://127.0.0.1:${port}`;
     await Deno.writeTextFile(
       config,
-      JSON.stringify(_config(dir, serverName, port, secret, options.oidc)),
+      JSON.stringify({
+        ..._config(dir, serverName, port, secret, options.oidc),
+        ...(options.publicBaseurl === undefined ? {} : { public_baseurl: options.publicBaseurl }),
+      }),
     );
     const child = new Deno.Command(python, {
       args: ["-m", "synapse.app.homeserver", "-c", config],

@@ -15,6 +15,7 @@ import {
 } from "./homeserver.ts";
 import { KeycloakUnavailableError } from "../keycloak/keycloak.ts";
 import { type SsoStack, startSsoStack } from "../keycloak/sso.ts";
+import { parseConfig } from "../../src/config/config.ts";
 
 const withKeycloak = Deno.args[0] === "--with-keycloak";
 const [cmd, ...args] = withKeycloak ? Deno.args.slice(1) : Deno.args;
@@ -38,14 +39,22 @@ Deno.addSignalListener("SIGTERM", onSignal);
 try {
   let port: number | undefined;
   let oidc: OidcProvider | undefined;
+  let publicBaseurl: string | undefined;
   if (withKeycloak) {
     // Synapse's callback is registered before Synapse starts, so its port is chosen first.
     port = _freePort();
     const dir = await Deno.makeTempDir({ prefix: "sso-" });
+    // As in the ecosystem at port 443: Synapse's public_baseurl has no port, while a deployment
+    // configured with `:443` (our compose file once did) registered the client with one. The
+    // service's own configuration parser gives the callback it registers now.
+    const serverName = Deno.env.get("TEST_SYNAPSE_SERVER_NAME") ?? "matrixrmapi.test";
+    const stale = `https://synapse.${serverName}:443/`;
+    publicBaseurl = await _servicePublicUrl(stale);
     try {
       sso = await startSsoStack({
         registrationPath: `${dir}/oidc/registration.json`,
-        synapsePublicUrl: `http://127.0.0.1:${port}/`,
+        synapsePublicUrl: publicBaseurl,
+        staleSynapsePublicUrl: stale,
         clientWhitelist: [SSO_DONE],
         signal: starting.signal,
         log: (line) => console.error(`with_homeserver: ${line}`),
@@ -57,6 +66,7 @@ try {
       env.TEST_SSO_REALM = sso.realm;
       env.TEST_SSO_REGISTRATION = sso.registrationPath;
       env.TEST_SSO_DONE_URL = SSO_DONE;
+      env.TEST_SYNAPSE_PUBLIC_URL = publicBaseurl;
       console.error(`with_homeserver: Keycloak at ${sso.keycloak.url}, realm ${sso.realm}`);
     } catch (err) {
       if (!(err instanceof KeycloakUnavailableError) || inCi) throw err;
@@ -70,6 +80,7 @@ try {
   hs = await startHomeserver({
     serverName: Deno.env.get("TEST_SYNAPSE_SERVER_NAME") ?? "matrixrmapi.test",
     ...(port === undefined || oidc === undefined ? {} : { port, oidc }),
+    ...(oidc === undefined || publicBaseurl === undefined ? {} : { publicBaseurl }),
   });
   env.TEST_SYNAPSE_URL = hs.url;
   env.TEST_SYNAPSE_SERVER_NAME = hs.serverName;
@@ -121,4 +132,14 @@ function _freePort(): number {
   const port = l.addr.port;
   l.close();
   return port;
+}
+
+/** SYNAPSE_PUBLIC_URL as the service reads it (src/config/config.ts), for `given`. */
+async function _servicePublicUrl(given: string): Promise<string> {
+  const parsed = await parseConfig(
+    { SYNAPSE_REGISTRATION_SECRET: "harness", SYNAPSE_PUBLIC_URL: given },
+    () => Promise.resolve(null),
+  );
+  if (!parsed.ok) throw new Error(`Cannot read SYNAPSE_PUBLIC_URL: ${parsed.problems.join("; ")}`);
+  return parsed.config.synapse.publicUrl;
 }
