@@ -28,6 +28,10 @@ export interface OidcStatus {
   readonly lastErrorAt: Date | null;
   /** The registered client's ID (public in OIDC; the secret is never shown). */
   readonly clientId: string | null;
+  /** The one redirect URI the client allows: Synapse's own callback once Synapse told us. */
+  readonly redirectUri: string;
+  /** Whether Synapse confirmed that callback (`null`: Synapse not asked or not up yet). */
+  readonly synapseConfirmed: boolean | null;
 }
 
 export interface OidcRegistration {
@@ -49,12 +53,20 @@ export interface OidcRegistrationOptions {
     whenReady(signal: AbortSignal): Promise<ClientPair | null>;
   };
   readonly kcToken: (pair: ClientPair) => Promise<KcTokenResult>;
+  /**
+   * The callback Synapse itself sends (`null` while Synapse is not up). When it differs from
+   * `redirectUri`, Synapse is right: the client is registered or corrected to it.
+   */
+  readonly synapseCallback?: () => Promise<string | null>;
   readonly log: Logger;
   /** Backoff after a failure: first and cap, in ms. @default [2000, 60000] */
   readonly retryMs?: readonly [number, number];
   /** How often a working client is looked at again. @default 3600000 */
   readonly recheckMs?: number;
 }
+
+/** How soon a working client is looked at again while Synapse has not confirmed its callback. */
+const UNCONFIRMED_RECHECK_MS = 30_000;
 
 /** How many initial access tokens one registration attempt may use before backing off. */
 const TOKEN_ROUNDS = 3;
@@ -71,6 +83,8 @@ export function createOidcRegistration(o: OidcRegistrationOptions): OidcRegistra
     lastError: null,
     lastErrorAt: null,
     clientId: null,
+    redirectUri: o.redirectUri,
+    synapseConfirmed: null,
   };
 
   function enter(phase: OidcPhase): void {
@@ -92,7 +106,10 @@ export function createOidcRegistration(o: OidcRegistrationOptions): OidcRegistra
       lastErrorAt: null,
       clientId: client.client_id,
     };
-    return recheckMs;
+    // Until Synapse has told us its callback, look again soon: it starts after us.
+    return o.synapseCallback !== undefined && status.synapseConfirmed === null
+      ? Math.min(recheckMs, UNCONFIRMED_RECHECK_MS)
+      : recheckMs;
   }
 
   function failed(message: string): number {
@@ -138,11 +155,11 @@ export function createOidcRegistration(o: OidcRegistrationOptions): OidcRegistra
     if (!read.ok) return read.kind === "gone" ? "gone" : failed(read.message);
     // A read does not rotate the registration access token; keep ours if the reply omits it.
     const current = { ...client, ...read.client };
-    if (_exactly(current.redirect_uris, o.redirectUri)) {
+    if (_exactly(current.redirect_uris, status.redirectUri)) {
       if (JSON.stringify(current) !== JSON.stringify(client)) await save(current);
       return ready(current);
     }
-    const metadata = _metadata(current, o.redirectUri);
+    const metadata = _metadata(current, status.redirectUri);
     const updated = await o.api.update(current, metadata);
     if (!updated.ok) return updated.kind === "gone" ? "gone" : failed(updated.message);
     await save(updated.client); // the update answered with a new registration access token
@@ -162,7 +179,7 @@ export function createOidcRegistration(o: OidcRegistrationOptions): OidcRegistra
       if (pair === null) return 0; // stopping
     }
     enter("registering");
-    const metadata = { client_name: clientName, redirect_uris: [o.redirectUri] };
+    const metadata = { client_name: clientName, redirect_uris: [status.redirectUri] };
     // RM's kctoken lives one second (python-keycloak's expiration=1, which Keycloak reads as
     // seconds): it is fetched when all else is ready and used at once, and a token Keycloak
     // refuses (401: expired, or used) is replaced at once, a few times, before any backoff.
@@ -182,7 +199,26 @@ export function createOidcRegistration(o: OidcRegistrationOptions): OidcRegistra
     }
   }
 
+  /** Asks Synapse for its callback; Synapse's answer wins over the configured one. */
+  async function learnCallback(): Promise<void> {
+    if (o.synapseCallback === undefined) return;
+    const told = await o.synapseCallback().catch(() => null);
+    if (told === null) return; // not up yet (it starts after us): asked again at the next look
+    if (told !== o.redirectUri && told !== status.redirectUri) {
+      log.error(
+        "Synapse sends another login callback than SYNAPSE_PUBLIC_URL gives; using Synapse's",
+        {
+          synapse: told,
+          configured: o.redirectUri,
+          todo: "set SYNAPSE_PUBLIC_URL to Synapse's public_baseurl",
+        },
+      );
+    }
+    status = { ...status, redirectUri: told, synapseConfirmed: told === o.redirectUri };
+  }
+
   async function step(signal: AbortSignal): Promise<number> {
+    await learnCallback();
     const client = await adopt();
     if (client !== null) {
       const outcome = await check(client);

@@ -5,6 +5,7 @@
  * reconciliation schedule, each a supervised task — and the two listeners around the app.
  * `main.ts` only parses arguments, opens KV and waits for a signal; tests build it in-process.
  */
+import { synapseSsoCallback } from "../synapse/sso.ts";
 import type { Config } from "../config/config.ts";
 import { readCsrJwt, readTextOrNull } from "../config/config.ts";
 import { type CertificateManager, createCertificateManager } from "../certificate/manager.ts";
@@ -92,6 +93,7 @@ export function createService(o: ServiceOptions): Service {
     }),
     certificate,
     kcToken: (pair) => rm.kcToken(pair),
+    synapseCallback: () => synapseSsoCallback({ baseUrl: config.synapse.url }),
     log: log.child({ component: "oidc" }),
   });
   const synapse = createSynapseHttp({

@@ -24,7 +24,11 @@ interface Fixture extends AsyncDisposable {
   readonly rm: FakeRm;
   readonly log: ReturnType<typeof createMemoryLogger>;
   /** Starts a registration task on the volume, as a service start does. */
-  start(options?: { recheckMs?: number; retryMs?: readonly [number, number] }): OidcRegistration;
+  start(options?: {
+    recheckMs?: number;
+    retryMs?: readonly [number, number];
+    synapseCallback?: () => Promise<string | null>;
+  }): OidcRegistration;
   clients(): Promise<KeycloakClient[]>;
   file(): Promise<Record<string, string | string[]>>;
 }
@@ -235,5 +239,33 @@ keycloakTest(
     assert.ok(!f.log.lines.some((l) => l.includes("OIDC client registration:")), "no failure");
     assert.ok(f.log.lines.some((l) => l.includes("fetching another at once")));
     assert.equal((await f.clients()).length, 1);
+  },
+);
+
+keycloakTest(
+  "once Synapse is up, the client allows exactly the callback Synapse sends, whatever was configured",
+  async (kc) => {
+    await using f = await fixture(kc);
+    // Configured with the old ':443' spelling; Synapse is down at first, then answers port-less.
+    const synapses = "https://synapse.oidc.example.org:8443/_synapse/client/oidc/callback";
+    let synapseUp = false;
+    const task = f.start({
+      recheckMs: 200,
+      synapseCallback: () => Promise.resolve(synapseUp ? synapses : null),
+    });
+    await waitFor("registration", () => task.status().phase === "ready" ? true : null);
+    assert.equal(task.status().synapseConfirmed, null);
+    assert.deepEqual((await f.clients())[0]?.redirectUris, [CALLBACK], "the configured one first");
+    synapseUp = true;
+    await waitFor("Synapse's callback", async () => {
+      const [client] = await f.clients();
+      return client?.redirectUris?.[0] === synapses ? client : null;
+    });
+    assert.equal(task.status().redirectUri, synapses);
+    assert.equal(task.status().synapseConfirmed, false, "it differs from SYNAPSE_PUBLIC_URL");
+    assert.equal((await f.clients()).length, 1, "corrected, not registered again");
+    assert.ok(
+      f.log.lines.some((l) => l.includes("another login callback than SYNAPSE_PUBLIC_URL")),
+    );
   },
 );

@@ -40,6 +40,9 @@ keycloakTest(
       assert.deepEqual(mine[0]!.redirectUris, [`${PUBLIC}_synapse/client/oidc/callback`]);
       assert.deepEqual(rm.callers.filter((cn) => cn === DNS).length >= 1, true);
       const before = (await kc.admin.listClients(realm)).length;
+      // One-second tokens: one that expired on the way is replaced at once, so count, not assume.
+      const tokens = rm.calls.kcToken;
+      assert.ok(tokens >= 1 && tokens <= 3, `initial access tokens used: ${tokens}`);
       const out = await first.service.stop();
       stopped = true;
       for (const secret of [file.client_secret, file.registration_access_token]) {
@@ -53,7 +56,7 @@ keycloakTest(
           async () => (await again.status()).oidc!.phase === "ready",
         );
         assert.equal((await kc.admin.listClients(realm)).length, before, "zero new clients");
-        assert.equal(rm.calls.kcToken, 1, "no second initial access token");
+        assert.equal(rm.calls.kcToken, tokens, "no initial access token after the restart");
         assert.equal(rm.calls.signCsr, 1, "the csr_jwt was spent once");
       } finally {
         await again.service.stop();

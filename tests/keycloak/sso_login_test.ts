@@ -13,6 +13,7 @@ import { keycloak, type TestKeycloak } from "../support/keycloak.ts";
 import { lifecycleFixture } from "../support/lifecycle.ts";
 import { waitFor } from "../support/wait.ts";
 import { callsignToUserId } from "../../src/matrix/mxid.ts";
+import { synapseSsoCallback } from "../../src/synapse/sso.ts";
 import { joinedRooms } from "../../src/synapse/membership.ts";
 import { getState } from "../../src/synapse/rooms.ts";
 import type { LifecycleAction } from "../../src/lifecycle/lifecycle.ts";
@@ -235,3 +236,11 @@ ssoTest(
     }
   },
 );
+
+ssoTest("Synapse tells its own login callback when asked on its internal URL", async (sso) => {
+  assert.equal(
+    await synapseSsoCallback({ baseUrl: sso.hs.url }),
+    `${sso.publicUrl}_synapse/client/oidc/callback`,
+  );
+  assert.equal(await synapseSsoCallback({ baseUrl: "http://127.0.0.1:9" }), null, "not up: null");
+});

@@ -40,6 +40,8 @@ export const TEST_SNAPSHOT: ServiceSnapshot = {
     lastError: null,
     lastErrorAt: null,
     clientId: "c1",
+    redirectUri: "https://synapse.golden-monkey.dev.example.fi/_synapse/client/oidc/callback",
+    synapseConfirmed: true,
   },
   pending: { count: 0, oldestAgeSeconds: null, users: [] },
   mtls: {

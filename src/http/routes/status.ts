@@ -38,6 +38,8 @@ const OidcJson = z.object({
   ...phaseFields,
   client_id: z.string().nullable(),
   redirect_uri: z.string(),
+  /** Whether Synapse itself confirmed that callback; null until Synapse has been asked. */
+  synapse_confirmed: z.boolean().nullable(),
 }).openapi("OidcClientStatus");
 
 const CertificateJson = z.object({
@@ -106,16 +108,16 @@ const route = createRoute({
 export function registerStatusRoutes(app: App, deps: AppDeps): void {
   app.openapi(route, async function status(c) {
     const s = await deps.status();
-    return c.json(statusJson(s, deps.config.keycloak.redirectUri), 200);
+    return c.json(statusJson(s), 200);
   });
 }
 
 /** The service's state as the status endpoint (and the `status` command) shows it. */
-export function statusJson(s: ServiceSnapshot, redirectUri: string): StatusResponse {
+export function statusJson(s: ServiceSnapshot): StatusResponse {
   return {
     bootstrap: bootstrapStatusJson(s.bootstrap),
     certificate: certificateStatusJson(s.certificate, s.now),
-    oidc: oidcStatusJson(s.oidc, redirectUri),
+    oidc: oidcStatusJson(s.oidc),
     lifecycle: pendingJson(s.pending),
     mtls_listener: mtlsListenerJson(s.mtls),
     tasks: s.tasks.map(taskJson),
@@ -165,11 +167,12 @@ function certificateStatusJson(
 }
 
 /** Synapse's OIDC client as the status endpoint shows it (its ID, never its secret or tokens). */
-function oidcStatusJson(s: OidcStatus, redirectUri: string): z.infer<typeof OidcJson> {
+function oidcStatusJson(s: OidcStatus): z.infer<typeof OidcJson> {
   return {
     ...phaseJson(s),
     client_id: s.clientId,
-    redirect_uri: redirectUri,
+    redirect_uri: s.redirectUri,
+    synapse_confirmed: s.synapseConfirmed,
   };
 }
 
