@@ -13,6 +13,7 @@ import type { CertificateStatus } from "../certificate/manager.ts";
 import type { OidcStatus } from "../keycloak/oidc_client.ts";
 import type { ReconcileReport } from "../reconcile/reconcile.ts";
 import type { IdentityEnv } from "./identity.ts";
+import type { Interop, InteropStatus } from "../interop/interop.ts";
 
 export type App = OpenAPIHono<IdentityEnv>;
 
@@ -39,6 +40,8 @@ export interface ServiceSnapshot {
   readonly oidc: OidcStatus;
   readonly pending: PendingStatus;
   readonly tasks: readonly TaskReport[];
+  /** Interop grants and the ingest bot (never its token); absent where interop is not built. */
+  readonly interop?: InteropStatus;
   readonly now: Date;
 }
 
@@ -54,5 +57,7 @@ export interface AppDeps {
   readonly metrics: () => Promise<string>;
   /** Runs reconciliation now; `null` when it is off or cannot run yet. */
   readonly reconcile: (dryRun: boolean) => Promise<ReconcileReport | null>;
+  /** Product interop; its routes answer 503 when absent. */
+  readonly interop?: Interop;
   readonly log: Logger;
 }

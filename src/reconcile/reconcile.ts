@@ -32,6 +32,8 @@ export interface ReconcilerOptions {
   readonly serverName: string;
   /** The bot's localpart: it and its recovery admins are never acted on. */
   readonly botUsername: string;
+  /** The interop ingest bot's localpart: never acted on either. */
+  readonly ingestBotUsername?: string;
   /** Restores the rooms' managed state; returns how many corrections it made (0 in dry runs). */
   readonly drift: (dryRun: boolean) => Promise<number>;
   readonly log: Logger;
@@ -55,7 +57,7 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
         });
         continue;
       }
-      const reserved = reservedAccount(mxid.userId, o.botUsername);
+      const reserved = reservedAccount(mxid.userId, o.botUsername, o.ingestBotUsername);
       if (reserved !== null) {
         o.log.warn("reconcile: skipping a callsign that maps to the service's own account", {
           reason: reserved,

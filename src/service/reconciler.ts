@@ -53,6 +53,7 @@ export function createServiceReconciler(o: ServiceReconcilerOptions): Reconciler
     lifecycle: o.lifecycle,
     serverName: o.config.serverName,
     botUsername: o.config.synapse.botUsername,
+    ingestBotUsername: o.config.synapse.ingestBotUsername,
     drift: (dryRun) => {
       const ready = o.bot.current();
       if (ready === null) return Promise.resolve(0);
