@@ -24,6 +24,15 @@ export type Command =
     readonly timeoutMs: number;
     readonly dryRun: boolean;
   }
+  | {
+    readonly name: "interop";
+    readonly host: string;
+    readonly port: number;
+    readonly timeoutMs: number;
+    /** `list` the grants, or `revoke` the one of `certcn`. */
+    readonly action: "list" | "revoke";
+    readonly certcn: string | null;
+  }
   | { readonly name: "openapi" }
   | { readonly name: "version" }
   | { readonly name: "help" };
@@ -42,7 +51,10 @@ Commands:
       --timeout <seconds>   default: 2
   status [options]          Print a running service's state (bootstrap, pending work)
   reconcile [--dry-run]     Reconcile with Rasenmaeher now (what would change, with --dry-run)
-                            status and reconcile take --host, --port, --timeout as healthcheck
+  interop list              Print the products granted interop (BattleLog), when and by whom
+  interop revoke <certcn>   Remove a product's grant (RM has no call for it)
+                            status, reconcile and interop take --host, --port, --timeout as
+                            healthcheck
   openapi                   Print the OpenAPI document
   version                   Print the version
   help                      Print this text
@@ -89,6 +101,8 @@ export function parseArgs(argv: readonly string[]): ParseResult {
         },
       };
     }
+    case "interop":
+      return _interop(args);
     default:
       return { ok: false, error: `Unknown command ${JSON.stringify(name)}` };
   }
@@ -121,4 +135,31 @@ function _healthcheck(args: readonly string[]): ParseResult {
     }
   }
   return { ok: true, command: { name: "healthcheck", host, port, timeoutMs } };
+}
+
+function _interop(args: readonly string[]): ParseResult {
+  const [action, ...rest] = args;
+  if (action !== "list" && action !== "revoke") {
+    return {
+      ok: false,
+      error: `Cannot parse arguments of "interop": expected list or revoke, got ${
+        JSON.stringify(action ?? "")
+      }`,
+    };
+  }
+  let certcn: string | null = null;
+  let options = rest;
+  if (action === "revoke") {
+    certcn = rest[0] ?? null;
+    if (certcn === null || certcn.startsWith("-")) {
+      return {
+        ok: false,
+        error: 'Cannot parse arguments of "interop revoke": <certcn> is missing',
+      };
+    }
+    options = rest.slice(1);
+  }
+  const r = _healthcheck(options);
+  if (!r.ok || r.command.name !== "healthcheck") return r;
+  return { ok: true, command: { ...r.command, name: "interop", action, certcn } };
 }

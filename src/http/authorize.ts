@@ -18,6 +18,7 @@ type Rule = (c: Parameters<MiddlewareHandler<IdentityEnv>>[0]) => void;
 export function authorisationRules(rmCn: string): ReadonlyArray<readonly [string, Rule]> {
   const rm: Rule = (c) => void requireRasenmaeher(c, rmCn);
   const certificate: Rule = (c) => void requireCertificate(c);
+  const operator: Rule = (c) => requireLoopback(c, "Managing interop grants");
   const rmDirect: Rule = (c) => {
     refuseProductProxy(c);
     requireRasenmaeher(c, rmCn);
@@ -28,6 +29,8 @@ export function authorisationRules(rmCn: string): ReadonlyArray<readonly [string
     ["/api/v1/interop/add", rmDirect],
     ["//api/v1/interop/add", rmDirect],
     ["/api/v1/interop/authz", certificate],
+    ["/api/v1/interop/grants", operator],
+    ["/api/v1/interop/grants/*", operator],
     ["/api/v1/instructions/*", certificate],
     ["/api/v2/clients/data", certificate],
     ["/api/v2/admin/clients/data", certificate],

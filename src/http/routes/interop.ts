@@ -8,7 +8,12 @@ import type { Context } from "hono";
 import type { App, AppDeps } from "../deps.ts";
 import type { IdentityEnv } from "../identity.ts";
 import { ApiError } from "../errors.ts";
-import { refuseProductProxy, requireCertificate, requireRasenmaeher } from "../identity.ts";
+import {
+  refuseProductProxy,
+  requireCertificate,
+  requireLoopback,
+  requireRasenmaeher,
+} from "../identity.ts";
 import { OperationResultResponse } from "../schemas.ts";
 import { errorResponses } from "./common.ts";
 import type { Interop } from "../../interop/interop.ts";
@@ -74,6 +79,43 @@ const authzRoute = createRoute({
   },
 });
 
+export const InteropGrants = z.object({
+  grants: z.array(z.object({
+    certcn: z.string(),
+    granted_at: z.string(),
+    granted_by: z.string(),
+    last_confirmed_at: z.string(),
+    serial: z.string(),
+    not_after: z.string(),
+  })),
+}).openapi("InteropGrants");
+
+const grantsRoute = createRoute({
+  method: "get",
+  path: "/api/v1/interop/grants",
+  tags: ["operations"],
+  summary: "The interop grants (loopback callers on the plain listener only: `interop list`)",
+  responses: {
+    200: { description: "Grants", content: { "application/json": { schema: InteropGrants } } },
+    ...errorResponses(403, 503),
+  },
+});
+
+const revokeRoute = createRoute({
+  method: "delete",
+  path: "/api/v1/interop/grants/{certcn}",
+  tags: ["operations"],
+  summary: "Revoke a product's grant (loopback only: `interop revoke <certcn>`)",
+  request: { params: z.object({ certcn: z.string().min(1).max(253) }) },
+  responses: {
+    200: {
+      description: "Revoked",
+      content: { "application/json": { schema: OperationResultResponse } },
+    },
+    ...errorResponses(403, 404, 422, 503),
+  },
+});
+
 function _interop(deps: AppDeps): Interop {
   if (deps.interop === undefined) throw new ApiError("unavailable", "Interop is not available");
   return deps.interop;
@@ -105,6 +147,28 @@ export function registerInteropRoutes(app: App, deps: AppDeps): void {
       throw new ApiError("invalid_request", `Invalid request: ${z.prettifyError(parsed.error)}`);
     }
     return await add(c, parsed.data);
+  });
+  app.openapi(grantsRoute, async function interopGrants(c) {
+    requireLoopback(c, "Managing interop grants");
+    const grants = await _interop(deps).list();
+    return c.json({
+      grants: grants.map((g) => ({
+        certcn: g.certcn,
+        granted_at: g.grantedAt,
+        granted_by: g.grantedBy,
+        last_confirmed_at: g.lastConfirmedAt,
+        serial: g.serial,
+        not_after: g.notAfter,
+      })),
+    }, 200);
+  });
+  app.openapi(revokeRoute, async function interopRevoke(c) {
+    requireLoopback(c, "Managing interop grants");
+    const { certcn } = c.req.valid("param");
+    if (!await _interop(deps).revoke(certcn)) {
+      throw new ApiError("not_found", `No interop grant for ${JSON.stringify(certcn)}`);
+    }
+    return c.json({ success: true, extra: `revoked: ${certcn}`, error: null }, 200);
   });
   app.openapi(authzRoute, async function interopAuthz(c) {
     const caller = requireCertificate(c);
