@@ -42,26 +42,27 @@ const RETRY_AFTER_S = "10";
 
 const NOT_GRANTED = "This certificate is not granted interop";
 
-const addRoute = createRoute({
-  method: "post",
-  path: "/api/v1/interop/add",
-  tags: ["interop"],
-  summary: "Grant a product (BattleLog) read access through the ingest bot",
-  description:
-    "Caller: Rasenmaeher, forwarding a product's `POST /api/v1/product/interop/matrix`. " +
-    "Idempotent (RM repeats it at every start of the product). Also answered at " +
-    "`//api/v1/interop/add`, the URL RM builds.",
-  request: {
-    body: { required: true, content: { "application/json": { schema: InteropAddRequest } } },
-  },
-  responses: {
-    200: {
-      description: "Granted (or granted before)",
-      content: { "application/json": { schema: OperationResultResponse } },
+const addRoute = (path: string) =>
+  createRoute({
+    method: "post",
+    path,
+    tags: ["interop"],
+    summary: "Grant a product (BattleLog) read access through the ingest bot",
+    description:
+      "Caller: Rasenmaeher, forwarding a product's `POST /api/v1/product/interop/matrix`. " +
+      "Idempotent (RM repeats it at every start of the product). Also answered at " +
+      "`//api/v1/interop/add`, the URL RM builds.",
+    request: {
+      body: { required: true, content: { "application/json": { schema: InteropAddRequest } } },
     },
-    ...errorResponses(400, 403, 413, 415, 422, 503),
-  },
-});
+    responses: {
+      200: {
+        description: "Granted (or granted before)",
+        content: { "application/json": { schema: OperationResultResponse } },
+      },
+      ...errorResponses(400, 403, 413, 415, 422, 503),
+    },
+  });
 
 const authzRoute = createRoute({
   method: "get",
@@ -131,23 +132,12 @@ export function registerInteropRoutes(app: App, deps: AppDeps): void {
     const extra = outcome.created ? "granted" : "granted before";
     return c.json({ success: true, extra: `${extra}: ${body.certcn}`, error: null }, 200);
   }
-  app.openapi(addRoute, function interopAdd(c) {
-    return add(c, c.req.valid("json"));
-  });
-  // RM joins `product.api` (ending in `/`) and `/api/v1/interop/add`: the same route, validated alike.
-  app.post("//api/v1/interop/add", async function interopAddDoubleSlash(c) {
-    refuseProductProxy(c);
-    requireRasenmaeher(c, rmCn);
-    const parsed = InteropAddRequest.safeParse(
-      await c.req.json().catch(() => {
-        throw new ApiError("malformed_json", "Cannot parse request body: malformed JSON");
-      }),
-    );
-    if (!parsed.success) {
-      throw new ApiError("invalid_request", `Invalid request: ${z.prettifyError(parsed.error)}`);
-    }
-    return await add(c, parsed.data);
-  });
+  // RM joins `product.api` (ending in `/`) and `/api/v1/interop/add`: both paths, one route.
+  for (const path of ["/api/v1/interop/add", "//api/v1/interop/add"]) {
+    app.openapi(addRoute(path), function interopAdd(c) {
+      return add(c, c.req.valid("json"));
+    });
+  }
   app.openapi(grantsRoute, async function interopGrants(c) {
     requireLoopback(c, "Managing interop grants");
     const grants = await _interop(deps).list();
