@@ -108,35 +108,7 @@ export function createInterop(o: InteropOptions): Interop {
   }
 
   return {
-    async grant(request) {
-      const check = await checkGrant({
-        certcn: request.certcn,
-        x509cert: request.x509cert,
-        caPems: await o.caPems(),
-        refusedCns: o.refusedCns,
-        now: now(),
-      });
-      if (!check.ok) {
-        o.log.warn("refused an interop grant", { certcn: request.certcn, by: request.by });
-        return { kind: "refused", reason: check.reason };
-      }
-      const at = now().toISOString();
-      const { created, record } = await o.store.upsertGrant({
-        version: 1,
-        certcn: request.certcn,
-        grantedAt: at,
-        grantedBy: request.by,
-        lastConfirmedAt: at,
-        serial: check.serial,
-        notAfter: check.notAfter.toISOString(),
-      });
-      o.log.info(created ? "granted interop" : "interop grant repeated", {
-        certcn: record.certcn,
-        by: request.by,
-        serial: record.serial,
-      });
-      return { kind: "granted", created, record };
-    },
+    grant: (request) => _grant(o, now, request),
     async authz(cn) {
       if (await o.store.getGrant(cn) === null) return { kind: "forbidden" };
       if (token === null) return { kind: "unavailable", reason: "the ingest bot is not ready yet" };
@@ -183,4 +155,39 @@ export function createInterop(o: InteropOptions): Interop {
       }
     },
   };
+}
+
+/** Checks a grant RM asks for and records it (first time and caller kept on repeats). */
+async function _grant(
+  o: InteropOptions,
+  now: () => Date,
+  request: { certcn: string; x509cert: string; by: string },
+): Promise<GrantOutcome> {
+  const check = await checkGrant({
+    certcn: request.certcn,
+    x509cert: request.x509cert,
+    caPems: await o.caPems(),
+    refusedCns: o.refusedCns,
+    now: now(),
+  });
+  if (!check.ok) {
+    o.log.warn("refused an interop grant", { certcn: request.certcn, by: request.by });
+    return { kind: "refused", reason: check.reason };
+  }
+  const at = now().toISOString();
+  const { created, record } = await o.store.upsertGrant({
+    version: 1,
+    certcn: request.certcn,
+    grantedAt: at,
+    grantedBy: request.by,
+    lastConfirmedAt: at,
+    serial: check.serial,
+    notAfter: check.notAfter.toISOString(),
+  });
+  o.log.info(created ? "granted interop" : "interop grant repeated", {
+    certcn: record.certcn,
+    by: request.by,
+    serial: record.serial,
+  });
+  return { kind: "granted", created, record };
 }

@@ -121,6 +121,34 @@ synapseTest(
       );
       assert.ok(!(await joinedRooms(admin, botId)).includes(ready.rooms.admin));
 
+      // As BattleLog does: the bot makes its own unencrypted room and attaches it to the Space.
+      const own = await hs.http.call(record.accessToken, {
+        method: "POST",
+        path: "/_matrix/client/v3/createRoom",
+        json: {
+          preset: "private_chat",
+          name: "BattleLog",
+          room_version: "11",
+          initial_state: [{
+            type: "m.room.join_rules",
+            state_key: "",
+            content: {
+              join_rule: "restricted",
+              allow: [{ type: "m.room_membership", room_id: ready.rooms.space }],
+            },
+          }],
+        },
+        schema: z.object({ room_id: z.string() }),
+      });
+      await hs.http.call(record.accessToken, {
+        method: "PUT",
+        path: `/_matrix/client/v3/rooms/${enc(ready.rooms.space)}/state/m.space.child/${
+          enc(own.room_id)
+        }`,
+        json: { via: [hs.serverName], suggested: true },
+        schema: z.unknown(),
+      });
+
       // Granted through RM, BattleLog's CN gets exactly this token.
       const cn = "battlelog.interop.example.fi";
       const leaf = await pki.issueLeaf({ cn, kind: "client" });
