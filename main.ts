@@ -6,6 +6,7 @@
 import { parseArgs, USAGE } from "./src/cli/args.ts";
 import { runHealthcheck } from "./src/cli/healthcheck.ts";
 import { runReconcile, runStatus } from "./src/cli/remote.ts";
+import { runInterop } from "./src/cli/interop.ts";
 import { openApiJson } from "./src/cli/openapi.ts";
 import { loadConfigFromProcess, loadVolumePathsFromProcess } from "./src/config/config.ts";
 import { checkVolumes, prepareVolumes } from "./src/service/volumes.ts";
@@ -31,8 +32,14 @@ async function main(argv: readonly string[]): Promise<number> {
       return _print(await openApiJson(), 0);
     case "healthcheck":
     case "status":
-    case "reconcile": {
-      const run = { healthcheck: runHealthcheck, status: runStatus, reconcile: runReconcile };
+    case "reconcile":
+    case "interop": {
+      const run = {
+        healthcheck: runHealthcheck,
+        status: runStatus,
+        reconcile: runReconcile,
+        interop: runInterop,
+      };
       const result = await run[command.name](command as never);
       return _print(result.message + "\n", result.code);
     }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 const LAYERS: Record<string, readonly string[]> = {
   entry: ["main", "cli"],
   service: ["service"],
-  domain: ["bootstrap", "lifecycle", "reconcile", "rooms", "certificate", "keycloak"],
+  domain: ["bootstrap", "lifecycle", "reconcile", "rooms", "certificate", "keycloak", "interop"],
   adapters: ["synapse", "store", "server", "http", "rm"],
   foundations: ["matrix", "transport", "config", "log", "metrics", "util", "version"],
 };

@@ -94,7 +94,7 @@ export async function checkPair(o: CheckPairOptions): Promise<PairCheck> {
 }
 
 /** `null` when signatures lead from `leaf` to a trusted CA; otherwise why not. */
-async function chainsToTrusted(
+export async function chainsToTrusted(
   leaf: x509.X509Certificate,
   intermediates: readonly x509.X509Certificate[],
   caPems: readonly string[],

@@ -26,6 +26,15 @@ export type Command =
   }
   | { readonly name: "prepare-volumes"; readonly uid: number; readonly gid: number }
   | { readonly name: "doctor" }
+  | {
+    readonly name: "interop";
+    readonly host: string;
+    readonly port: number;
+    readonly timeoutMs: number;
+    /** `list` the grants, or `revoke` the one of `certcn`. */
+    readonly action: "list" | "revoke";
+    readonly certcn: string | null;
+  }
   | { readonly name: "openapi" }
   | { readonly name: "version" }
   | { readonly name: "help" };
@@ -44,7 +53,10 @@ Commands:
       --timeout <seconds>   default: 2
   status [options]          Print a running service's state (bootstrap, pending work)
   reconcile [--dry-run]     Reconcile with Rasenmaeher now (what would change, with --dry-run)
-                            status and reconcile take --host, --port, --timeout as healthcheck
+  interop list              Print the products granted interop (BattleLog), when and by whom
+  interop revoke <certcn>   Remove a product's grant (RM has no call for it)
+                            status, reconcile and interop take --host, --port, --timeout as
+                            healthcheck
   prepare-volumes [options] Once, as root: make the data volumes the service's own (the Python
                             image left them root-owned) and create the oidc mount point
       --uid <uid>           default: 65532 (the image's user)
@@ -100,6 +112,8 @@ export function parseArgs(argv: readonly string[]): ParseResult {
     }
     case "prepare-volumes":
       return _prepareVolumes(args);
+    case "interop":
+      return _interop(args);
     default:
       return { ok: false, error: `Unknown command ${JSON.stringify(name)}` };
   }
@@ -154,4 +168,31 @@ function _prepareVolumes(args: readonly string[]): ParseResult {
     ids[flag === "--uid" ? "uid" : "gid"] = id;
   }
   return { ok: true, command: { name: "prepare-volumes", ...ids } };
+}
+
+function _interop(args: readonly string[]): ParseResult {
+  const [action, ...rest] = args;
+  if (action !== "list" && action !== "revoke") {
+    return {
+      ok: false,
+      error: `Cannot parse arguments of "interop": expected list or revoke, got ${
+        JSON.stringify(action ?? "")
+      }`,
+    };
+  }
+  let certcn: string | null = null;
+  let options = rest;
+  if (action === "revoke") {
+    certcn = rest[0] ?? null;
+    if (certcn === null || certcn.startsWith("-")) {
+      return {
+        ok: false,
+        error: 'Cannot parse arguments of "interop revoke": <certcn> is missing',
+      };
+    }
+    options = rest.slice(1);
+  }
+  const r = _healthcheck(options);
+  if (!r.ok || r.command.name !== "healthcheck") return r;
+  return { ok: true, command: { ...r.command, name: "interop", action, certcn } };
 }

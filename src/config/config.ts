@@ -18,6 +18,8 @@ export interface Config {
     readonly url: string;
     readonly registrationSecret: string;
     readonly botUsername: string;
+    /** The ingest bot BattleLog reads the rooms through (`BATTLELOG_BOT_USERNAME`). */
+    readonly ingestBotUsername: string;
     readonly legacyTokenFile: string;
     readonly publicUrl: string;
   };
@@ -121,6 +123,9 @@ const EnvSchema = z.object({
   SYNAPSE_BOT_USERNAME: z.string().regex(/^[a-z0-9._=\-/+]+$/, {
     message: "must be a Matrix localpart (a-z, 0-9 and ._=-/+)",
   }).default("matrixrmapi-bot"),
+  BATTLELOG_BOT_USERNAME: z.string().regex(/^[a-z0-9._=\-/+]+$/, {
+    message: "must be a Matrix localpart (a-z, 0-9 and ._=-/+)",
+  }).default("battlelog-bot"),
   SYNAPSE_TOKEN_FILE: optional(path),
   SYNAPSE_PUBLIC_URL: optional(z.url({ protocol: /^https?$/ })),
   SERVER_DOMAIN: optional(
@@ -249,6 +254,14 @@ export async function parseConfig(
   if (e.MTLS_ENABLED && e.HTTP_PORT !== 0 && e.MTLS_PORT === e.HTTP_PORT) {
     problems.push(`MTLS_PORT: must differ from HTTP_PORT (both ${e.HTTP_PORT})`);
   }
+  if (
+    e.BATTLELOG_BOT_USERNAME === e.SYNAPSE_BOT_USERNAME ||
+    e.BATTLELOG_BOT_USERNAME.startsWith(`${e.SYNAPSE_BOT_USERNAME}-recovery-`)
+  ) {
+    problems.push(
+      `BATTLELOG_BOT_USERNAME: must differ from SYNAPSE_BOT_USERNAME (${e.SYNAPSE_BOT_USERNAME})`,
+    );
+  }
 
   const manifest = await _loadManifest(e.KRAFTWERK_MANIFEST, readText, problems, warnings);
   if (problems.length > 0 || manifest === null || !trustedProxies.ok) {
@@ -269,6 +282,7 @@ export async function parseConfig(
       registrationSecret: e.SYNAPSE_REGISTRATION_SECRET,
       botUsername: e.SYNAPSE_BOT_USERNAME,
       legacyTokenFile: volumes.legacyTokenFile,
+      ingestBotUsername: e.BATTLELOG_BOT_USERNAME,
       publicUrl,
     },
     serverName,

@@ -19,6 +19,7 @@ import { registerClientRoutes } from "./routes/clients.ts";
 import { registerDocsRoutes } from "./routes/docs.ts";
 import { registerStatusRoutes } from "./routes/status.ts";
 import { registerOperationsRoutes } from "./routes/operations.ts";
+import { registerInteropRoutes } from "./routes/interop.ts";
 
 export type { App, AppDeps } from "./deps.ts";
 
@@ -109,6 +110,7 @@ export function createApp(deps: AppDeps): App {
   registerClientRoutes(app, deps);
   registerStatusRoutes(app, deps);
   registerOperationsRoutes(app, deps);
+  registerInteropRoutes(app, deps);
   registerDocsRoutes(app);
   return app;
 }

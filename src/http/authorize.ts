@@ -18,12 +18,19 @@ type Rule = (c: Parameters<MiddlewareHandler<IdentityEnv>>[0]) => void;
 export function authorisationRules(rmCn: string): ReadonlyArray<readonly [string, Rule]> {
   const rm: Rule = (c) => void requireRasenmaeher(c, rmCn);
   const certificate: Rule = (c) => void requireCertificate(c);
+  const operator: Rule = (c) => requireLoopback(c, "Managing interop grants");
+  const rmDirect: Rule = (c) => {
+    refuseProductProxy(c);
+    requireRasenmaeher(c, rmCn);
+  };
   return [
-    ["/api/v1/users/*", (c) => {
-      refuseProductProxy(c);
-      requireRasenmaeher(c, rmCn);
-    }],
+    ["/api/v1/users/*", rmDirect],
     ["/api/v2/clients/:lang/info.md", rm],
+    ["/api/v1/interop/add", rmDirect],
+    ["//api/v1/interop/add", rmDirect],
+    ["/api/v1/interop/authz", certificate],
+    ["/api/v1/interop/grants", operator],
+    ["/api/v1/interop/grants/*", operator],
     ["/api/v1/instructions/*", certificate],
     ["/api/v2/clients/data", certificate],
     ["/api/v2/admin/clients/data", certificate],

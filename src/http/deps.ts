@@ -14,6 +14,7 @@ import type { OidcStatus } from "../keycloak/oidc_client.ts";
 import type { ReconcileReport } from "../reconcile/reconcile.ts";
 import type { IdentityEnv } from "./identity.ts";
 import type { MtlsListenerStatus } from "../transport/listener_state.ts";
+import type { Interop, InteropStatus } from "../interop/interop.ts";
 
 export type App = OpenAPIHono<IdentityEnv>;
 
@@ -42,6 +43,8 @@ export interface ServiceSnapshot {
   /** The direct mTLS listener and the revocation it enforces. */
   readonly mtls: MtlsListenerStatus;
   readonly tasks: readonly TaskReport[];
+  /** Interop grants and the ingest bot (never its token); absent where interop is not built. */
+  readonly interop?: InteropStatus;
   readonly now: Date;
 }
 
@@ -57,5 +60,7 @@ export interface AppDeps {
   readonly metrics: () => Promise<string>;
   /** Runs reconciliation now; `null` when it is off or cannot run yet. */
   readonly reconcile: (dryRun: boolean) => Promise<ReconcileReport | null>;
+  /** Product interop; its routes answer 503 when absent. */
+  readonly interop?: Interop;
   readonly log: Logger;
 }

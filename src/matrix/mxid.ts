@@ -71,11 +71,17 @@ export function callsignToUserId(callsign: string, serverName: string): MxidResu
 
 /**
  * Why the service must never act on `userId`, or `null` when it may: the bot itself and the
- * one-off recovery admins it registers are accounts the service owns, not people's.
+ * one-off recovery admins it registers and the interop ingest bot are accounts the service owns,
+ * not people's.
  */
-export function reservedAccount(userId: string, botUsername: string): string | null {
+export function reservedAccount(
+  userId: string,
+  botUsername: string,
+  ingestBotUsername?: string,
+): string | null {
   const localpart = userId.slice(1, userId.indexOf(":"));
   if (localpart === botUsername) return `${userId} is this service's own bot`;
+  if (localpart === ingestBotUsername) return `${userId} is the interop ingest bot`;
   if (localpart.startsWith(`${botUsername}-recovery-`)) {
     return `${userId} is one of this service's recovery admins`;
   }

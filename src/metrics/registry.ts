@@ -178,4 +178,19 @@ export const METRICS = [
     help: "Background tasks that failed (and were started again), or periodic runs that failed.",
     type: "counter",
   },
+  {
+    name: "matrixrmapi_interop_grants",
+    help: "Products granted interop (RM's /interop/add).",
+    type: "gauge",
+  },
+  {
+    name: "matrixrmapi_interop_authz_total",
+    help: "Answers of GET /api/v1/interop/authz, by HTTP status.",
+    type: "counter",
+  },
+  {
+    name: "matrixrmapi_interop_ingest_rooms",
+    help: "Rooms the interop ingest bot is joined to, after the last pass.",
+    type: "gauge",
+  },
 ] as const;

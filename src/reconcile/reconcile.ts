@@ -34,6 +34,8 @@ export interface ReconcilerOptions {
   readonly botUsername: string;
   /** Callsigns of RM's own accounts (`anon_admin`), never people. @default [] */
   readonly rmOwnCallsigns?: readonly string[];
+  /** The interop ingest bot's localpart: never acted on either. */
+  readonly ingestBotUsername?: string;
   /** Restores the rooms' managed state; returns how many corrections it made (0 in dry runs). */
   readonly drift: (dryRun: boolean) => Promise<number>;
   readonly log: Logger;
@@ -58,7 +60,7 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
         });
         continue;
       }
-      const reserved = reservedAccount(mxid.userId, o.botUsername);
+      const reserved = reservedAccount(mxid.userId, o.botUsername, o.ingestBotUsername);
       if (reserved !== null) {
         o.log.warn("reconcile: skipping a callsign that maps to the service's own account", {
           reason: reserved,

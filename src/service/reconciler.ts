@@ -54,6 +54,7 @@ export function createServiceReconciler(o: ServiceReconcilerOptions): Reconciler
     serverName: o.config.serverName,
     botUsername: o.config.synapse.botUsername,
     rmOwnCallsigns: o.config.rmOwnCallsigns,
+    ingestBotUsername: o.config.synapse.ingestBotUsername,
     drift: (dryRun) => {
       const ready = o.bot.current();
       if (ready === null) return Promise.resolve(0);

@@ -31,6 +31,7 @@ import { type Listening, startMtls, startPlain } from "./listeners.ts";
 import { createObserver } from "./observe.ts";
 import { createMtlsListenerState } from "../transport/listener_state.ts";
 import { createServiceReconciler } from "./reconciler.ts";
+import { createServiceInterop } from "./interop.ts";
 
 export interface ServiceOptions {
   readonly config: Config;
@@ -165,11 +166,21 @@ export function createService(o: ServiceOptions): Service {
     metrics,
     mtls: mtlsState,
   });
+  const interop = createServiceInterop({
+    config,
+    kv,
+    http: synapse,
+    bot,
+    caPems,
+    metrics,
+    log: log.child({ component: "interop" }),
+  });
   const app = createApp({
     config,
     lifecycle,
+    interop,
     health: observer.health,
-    status: observer.snapshot,
+    status: async () => ({ ...await observer.snapshot(), interop: await interop.status() }),
     metrics: () => metrics.render(),
     reconcile: async (dryRun) => {
       if (reconciler === null || bot.current() === null) return null;
@@ -198,6 +209,7 @@ export function createService(o: ServiceOptions): Service {
       supervisor.task("oidc_client", (signal) => oidc.run(signal));
       supervisor.task("bootstrap", (signal) => bot.run(signal));
       supervisor.task("worker", (signal) => work.run(signal));
+      supervisor.task("interop", (signal) => interop.run(signal));
       if (reconciler !== null && config.reconcile.intervalMs > 0) {
         supervisor.every("reconcile", config.reconcile.intervalMs, async () => {
           if (bot.current() === null) return;

@@ -14,7 +14,13 @@ const Registered = z.object({
 });
 
 export type RegisterResult =
-  | { readonly kind: "registered"; readonly userId: string; readonly accessToken: string }
+  | {
+    readonly kind: "registered";
+    readonly userId: string;
+    readonly accessToken: string;
+    /** The device the token is bound to (Synapse always makes one here). */
+    readonly deviceId: string | null;
+  }
   | { readonly kind: "userInUse" };
 
 /** Lower-case hex HMAC-SHA1 of `message` keyed with `secret` (what Synapse expects as `mac`). */
@@ -73,7 +79,12 @@ export async function registerWithSharedSecret(
       json: { nonce, username: user.username, password: user.password, admin: user.admin, mac },
       schema: Registered,
     });
-    return { kind: "registered", userId: r.user_id, accessToken: r.access_token };
+    return {
+      kind: "registered",
+      userId: r.user_id,
+      accessToken: r.access_token,
+      deviceId: r.device_id ?? null,
+    };
   } catch (err) {
     if (err instanceof SynapseError && err.errcode === "M_USER_IN_USE") {
       return { kind: "userInUse" };

@@ -16,6 +16,7 @@ export interface DeploymentFacts {
   readonly aliases: Readonly<Record<RoomKey, string>>;
   readonly botUserId: string;
   readonly botUsername: string;
+  readonly ingestBotUsername: string;
 }
 
 export function deploymentFacts(config: Config): DeploymentFacts {
@@ -29,6 +30,7 @@ export function deploymentFacts(config: Config): DeploymentFacts {
     aliases: Object.fromEntries(ROOM_KEYS.map((k) => [k, alias(k)])) as Record<RoomKey, string>,
     botUserId: `@${config.synapse.botUsername}:${config.serverName}`,
     botUsername: config.synapse.botUsername,
+    ingestBotUsername: config.synapse.ingestBotUsername,
   };
 }
 
@@ -45,7 +47,7 @@ export function userIdOf(callsign: string, facts: DeploymentFacts): string {
  */
 export function personIdOf(callsign: string, facts: DeploymentFacts): string {
   const userId = userIdOf(callsign, facts);
-  const reserved = reservedAccount(userId, facts.botUsername);
+  const reserved = reservedAccount(userId, facts.botUsername, facts.ingestBotUsername);
   if (reserved !== null) {
     throw new ApiError(
       "conflict",

@@ -6,6 +6,7 @@ import type { CertificateStatus } from "../../certificate/manager.ts";
 import type { OidcStatus } from "../../keycloak/oidc_client.ts";
 import type { BootstrapStatus } from "../../bootstrap/bootstrap.ts";
 import type { MtlsListenerStatus } from "../../transport/listener_state.ts";
+import type { InteropStatus } from "../../interop/interop.ts";
 
 /** What every background task reports: its phase, since when, and its last failure. */
 const phaseFields = {
@@ -91,6 +92,20 @@ export const StatusResponse = z.object({
     last_error: z.string().nullable(),
     last_error_at: z.string().nullable(),
   })),
+  interop: z.object({
+    grants: z.array(
+      z.object({ certcn: z.string(), granted_at: z.string(), granted_by: z.string() }),
+    ),
+    ingest_bot: z.object({
+      user_id: z.string(),
+      ready: z.boolean(),
+      device_id: z.string().nullable(),
+      rooms: z.number().int().nullable(),
+      last_pass_at: z.string().nullable(),
+      last_error: z.string().nullable(),
+      last_error_at: z.string().nullable(),
+    }),
+  }).optional(),
 }).openapi("ServiceStatus");
 export type StatusResponse = z.infer<typeof StatusResponse>;
 
@@ -121,6 +136,28 @@ export function statusJson(s: ServiceSnapshot): StatusResponse {
     lifecycle: pendingJson(s.pending),
     mtls_listener: mtlsListenerJson(s.mtls),
     tasks: s.tasks.map(taskJson),
+    ...(s.interop === undefined ? {} : { interop: interopJson(s.interop) }),
+  };
+}
+
+/** Grants and the ingest bot; the bot's token never appears here. */
+function interopJson(i: InteropStatus): NonNullable<StatusResponse["interop"]> {
+  const b = i.ingestBot;
+  return {
+    grants: i.grants.map((g) => ({
+      certcn: g.certcn,
+      granted_at: g.grantedAt,
+      granted_by: g.grantedBy,
+    })),
+    ingest_bot: {
+      user_id: b.userId,
+      ready: b.ready,
+      device_id: b.deviceId,
+      rooms: b.rooms,
+      last_pass_at: b.lastPassAt?.toISOString() ?? null,
+      last_error: b.lastError,
+      last_error_at: b.lastErrorAt?.toISOString() ?? null,
+    },
   };
 }
 
