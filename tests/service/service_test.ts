@@ -57,7 +57,13 @@ synapseTest(
       const tasks = (await status()).tasks as Array<{ name: string; state: string }>;
       assert.deepEqual(
         tasks.map((t) => `${t.name}:${t.state}`),
-        ["certificate:running", "oidc_client:running", "bootstrap:running", "worker:running"],
+        [
+          "certificate:running",
+          "oidc_client:running",
+          "bootstrap:running",
+          "worker:running",
+          "interop:running",
+        ],
       );
       // The plain listener answers like the app does.
       const health = await fetch(`http://127.0.0.1:${config.http.port}/api/v1/healthcheck`);
