@@ -10,7 +10,8 @@ import type { WishStore } from "../store/wishes.ts";
 import { getUser } from "../synapse/users.ts";
 import { converge, type Prepared } from "./converge.ts";
 import { createPowerLevelWriter, type PowerLevelWriter } from "../rooms/power_levels.ts";
-import { ADMIN_LEVEL, PUBLIC_ROOMS } from "../rooms/spec.ts";
+import { PUBLIC_ROOMS } from "../rooms/spec.ts";
+import { wantedLevel } from "./plan.ts";
 import { createLoginWatch, loginRecheckMs, WAITING_FOR_LOGIN } from "./login_watch.ts";
 
 /** The bot as the worker sees it: calls as the bot, and the rooms once the bootstrap is done. */
@@ -212,7 +213,9 @@ export function createWorker(o: WorkerOptions): Worker {
     const candidates = records.flatMap((record, i) => {
       const p = due[i]!;
       primed.set(p.userId, p.generation);
-      return record === null || record.revoked || !record.everAdmin ? [] : [{ p, record }];
+      // A revocation's levels go with its deactivation; a wish with no level has none to prime.
+      const wanted = record === null || record.revoked ? null : wantedLevel(record);
+      return wanted === null ? [] : [{ p, level: wanted.level }];
     });
     // The first look alone: if Synapse cannot answer it, nobody else is looked up this round.
     let down = false;
@@ -227,8 +230,7 @@ export function createWorker(o: WorkerOptions): Worker {
     });
     for (const c of people) {
       if (c === null) continue;
-      const { p, record, user } = c;
-      const level = record.admin ? ADMIN_LEVEL : null;
+      const { p, level, user } = c;
       const write = Promise.all(
         PUBLIC_ROOMS.map((key) => writer.set(rooms[key], { userId: p.userId, level })),
       ).then(() => true, () => false);
