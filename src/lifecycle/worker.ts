@@ -12,6 +12,7 @@ import { converge, type Prepared } from "./converge.ts";
 import { createPowerLevelWriter, type PowerLevelWriter } from "../rooms/power_levels.ts";
 import { PUBLIC_ROOMS } from "../rooms/spec.ts";
 import { wantedLevel } from "./plan.ts";
+import { backoffMs } from "../util/sleep.ts";
 import { createLoginWatch, loginRecheckMs, WAITING_FOR_LOGIN } from "./login_watch.ts";
 
 /** The bot as the worker sees it: calls as the bot, and the rooms once the bootstrap is done. */
@@ -154,7 +155,7 @@ export function createWorker(o: WorkerOptions): Worker {
       const message = err instanceof Error ? err.message : String(err);
       const retryAfter = err instanceof SynapseError ? err.retryAfterMs : null;
       noteOutage(err);
-      const delay = retryAfter ?? Math.min(maxBackoff, 1000 * 2 ** Math.min(record.attempts, 16));
+      const delay = retryAfter ?? backoffMs(record.attempts, 1000, maxBackoff);
       await o.store.markRetry(userId, generation, {
         at: Date.now() + delay,
         error: message,
@@ -177,7 +178,7 @@ export function createWorker(o: WorkerOptions): Worker {
     if (!_unavailable(err)) return false;
     const failures = (outage?.failures ?? 0) + 1;
     const retryAfter = (err as SynapseError).retryAfterMs;
-    const wait = retryAfter ?? Math.min(maxBackoff, 1000 * 2 ** Math.min(failures - 1, 16));
+    const wait = retryAfter ?? backoffMs(failures - 1, 1000, maxBackoff);
     outage = { until: Date.now() + wait, failures };
     if (failures === 1) {
       o.log.warn("Synapse is unavailable; pausing all lifecycle work", {
