@@ -8,7 +8,7 @@ import type { RoomIds } from "../matrix/deployment.ts";
 import type { SynapseHttp } from "../synapse/http.ts";
 import { disableRatelimit } from "../synapse/users.ts";
 import type { Store } from "../store/store.ts";
-import { ensureRooms } from "./rooms.ts";
+import { ensureRooms } from "../rooms/ensure.ts";
 import { reconcileRoomState } from "../rooms/state.ts";
 import type { PowerLevelWriter } from "../rooms/power_levels.ts";
 import { obtainBotToken } from "./token.ts";
