@@ -3,6 +3,7 @@
  * on the volume, or enrol one with the manifest's one-time `csr_jwt`; renew it over mTLS once two
  * thirds of its life have passed; tell every user of the identity when the pair changes.
  */
+import { createPhases, type PhaseStatus } from "../util/phases.ts";
 import { createWaiters } from "../util/waiters.ts";
 import type { Logger } from "../log/logger.ts";
 import type { RmProductApi, SignResult } from "../rm/product_api.ts";
@@ -39,13 +40,11 @@ export const CERTIFICATE_PHASES = [
 ] as const;
 export type CertificatePhase = typeof CERTIFICATE_PHASES[number];
 
-export interface CertificateStatus {
-  readonly phase: CertificatePhase;
-  readonly since: Date;
-  /** Consecutive failed attempts of the current step (enrolment or renewal). */
-  readonly attempt: number;
-  readonly lastError: string | null;
-  readonly lastErrorAt: Date | null;
+/** `attempt` counts consecutive failed attempts of the current step (enrolment or renewal). */
+export type CertificateStatus = PhaseStatus<CertificatePhase> & CertificateExtra;
+
+/** Besides the phase: the certificate in use and who manages it. */
+interface CertificateExtra {
   /** The certificate in use, and when its renewal is due. */
   readonly certificate: (CertificateFacts & { readonly renewAt: Date }) | null;
   /** Who enrols and renews the pair: this service, or someone else (a Secret, cert-manager). */
@@ -124,41 +123,31 @@ export function createCertificateManager(o: CertificateManagerOptions): Certific
   const managedBy = o.managedBy ?? "self";
   const external = managedBy === "external";
   const watchMs = o.watchMs ?? 10_000;
-  let status: CertificateStatus = {
-    phase: "loading",
-    since: now(),
-    attempt: 0,
-    lastError: null,
-    lastErrorAt: null,
-    certificate: null,
-    managedBy,
-  };
+  const phases = createPhases<CertificatePhase, CertificateExtra>(
+    "loading",
+    { certificate: null, managedBy },
+    now,
+  );
+  const status = phases.status;
   let identity: ProductIdentity | null = null;
   const listeners = new Set<(identity: ProductIdentity) => void>();
   const waiting = createWaiters(() => identity);
 
-  function enter(phase: CertificatePhase): void {
-    if (status.phase !== phase) status = { ...status, phase, since: now() };
-  }
-
-  function succeeded(phase: CertificatePhase): void {
-    enter(phase);
-    status = { ...status, attempt: 0, lastError: null, lastErrorAt: null };
-  }
+  const enter = phases.enter;
+  const succeeded = phases.succeed;
 
   function failed(phase: CertificatePhase, message: string, loud: boolean): number {
-    enter(phase);
-    status = { ...status, attempt: status.attempt + 1, lastError: message, lastErrorAt: now() };
-    if (loud) log.error(message, { phase, attempt: status.attempt });
-    else log.warn(message, { phase, attempt: status.attempt });
-    return status.attempt;
+    const attempt = phases.fail(phase, message);
+    if (loud) log.error(message, { phase, attempt });
+    else log.warn(message, { phase, attempt });
+    return attempt;
   }
 
   function publish(next: ProductIdentity): void {
     const changed = identity === null || identity.certPem !== next.certPem ||
       identity.keyPem !== next.keyPem;
     identity = next;
-    status = { ...status, certificate: { ...next.facts, renewAt: renewAt(next.facts) } };
+    phases.update({ certificate: { ...next.facts, renewAt: renewAt(next.facts) } });
     if (!changed) return;
     waiting.wake();
     for (const listener of listeners) {
@@ -234,11 +223,11 @@ export function createCertificateManager(o: CertificateManagerOptions): Certific
       log.error("the product certificate expires soon", {
         days_left: Math.floor(left / DAY_MS * 10) / 10,
         not_after: check.facts.notAfter.toISOString(),
-        last_renewal_error: status.lastError,
+        last_renewal_error: status().lastError,
       });
     }
     if (now().getTime() < due) {
-      if (status.phase !== "ready") {
+      if (status().phase !== "ready") {
         log.info("product certificate in use", _factsLog(check.facts));
         succeeded("ready");
       }
@@ -284,19 +273,19 @@ export function createCertificateManager(o: CertificateManagerOptions): Certific
       log.info("externally managed product certificate in use", _factsLog(check.facts));
     }
     const left = check.facts.notAfter.getTime() - now().getTime();
-    if (left < WARN_DAYS * DAY_MS && (changed || status.phase !== "ready")) {
+    if (left < WARN_DAYS * DAY_MS && (changed || status().phase !== "ready")) {
       log.error("the externally managed product certificate expires soon", {
         days_left: Math.floor(left / DAY_MS * 10) / 10,
         not_after: check.facts.notAfter.toISOString(),
       });
     }
-    if (status.phase !== "ready") succeeded("ready");
+    if (status().phase !== "ready") succeeded("ready");
     return watchMs;
   }
 
   /** Records a problem of an external pair; logged when it first appears, not at every look. */
   function _once(phase: "blocked" | "expired", message: string): void {
-    if (status.phase === phase && status.lastError === message) return;
+    if (status().phase === phase && status().lastError === message) return;
     failed(phase, message, true);
   }
 
@@ -306,7 +295,7 @@ export function createCertificateManager(o: CertificateManagerOptions): Certific
   }
 
   async function enrol(existingKeyPem: string | null): Promise<number> {
-    if (status.phase === "loading") enter("enrolling");
+    if (status().phase === "loading") enter("enrolling");
     const jwt = (await o.csrJwt())?.trim() ?? "";
     if (jwt === "") {
       return blocked(
@@ -415,14 +404,14 @@ export function createCertificateManager(o: CertificateManagerOptions): Certific
         try {
           waitMs = await step();
         } catch (err) {
-          const n = failed(status.phase, `product certificate: ${_explain(err)}`, true);
+          const n = failed(status().phase, `product certificate: ${_explain(err)}`, true);
           waitMs = backoffMs(n - 1, firstMs, capMs);
         }
         await sleep(waitMs, signal);
       }
       waiting.wake();
     },
-    status: () => status,
+    status,
     current: () => identity,
     whenReady: (signal) => waiting.wait(signal),
     onChange(listener) {

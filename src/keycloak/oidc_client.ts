@@ -9,6 +9,7 @@ import type { ClientPair, KcTokenResult } from "../rm/product_api.ts";
 import { setAside, writeAtomic } from "../certificate/files.ts";
 import { readTextOrNull } from "../config/config.ts";
 import { backoffMs, sleep } from "../util/sleep.ts";
+import { createPhases, type PhaseStatus } from "../util/phases.ts";
 import { RegisteredClient, type RegistrationApi } from "./registration_api.ts";
 
 export const OIDC_PHASES = [
@@ -20,12 +21,8 @@ export const OIDC_PHASES = [
 ] as const;
 export type OidcPhase = typeof OIDC_PHASES[number];
 
-export interface OidcStatus {
-  readonly phase: OidcPhase;
-  readonly since: Date;
-  readonly attempt: number;
-  readonly lastError: string | null;
-  readonly lastErrorAt: Date | null;
+/** What the login client's status says besides its phase. */
+interface OidcExtra {
   /** The registered client's ID (public in OIDC; the secret is never shown). */
   readonly clientId: string | null;
   /** The one redirect URI the client allows: Synapse's own callback once Synapse told us. */
@@ -33,6 +30,8 @@ export interface OidcStatus {
   /** Whether Synapse confirmed that callback (`null`: Synapse not asked or not up yet). */
   readonly synapseConfirmed: boolean | null;
 }
+
+export type OidcStatus = PhaseStatus<OidcPhase> & OidcExtra;
 
 export interface OidcRegistration {
   run(signal: AbortSignal): Promise<void>;
@@ -76,52 +75,33 @@ export function createOidcRegistration(o: OidcRegistrationOptions): OidcRegistra
   const recheckMs = o.recheckMs ?? 3_600_000;
   const clientName = o.clientName ?? "Synapse";
   const log = o.log;
-  let status: OidcStatus = {
-    phase: "checking",
-    since: new Date(),
-    attempt: 0,
-    lastError: null,
-    lastErrorAt: null,
+  const phases = createPhases<OidcPhase, OidcExtra>("checking", {
     clientId: null,
     redirectUri: o.redirectUri,
     synapseConfirmed: null,
-  };
-
-  function enter(phase: OidcPhase): void {
-    if (status.phase !== phase) status = { ...status, phase, since: new Date() };
-  }
+  });
+  const status = phases.status;
+  const enter = phases.enter;
 
   function ready(client: RegisteredClient): number {
-    if (status.phase !== "ready" || status.clientId !== client.client_id) {
+    if (status().phase !== "ready" || status().clientId !== client.client_id) {
       log.info("Synapse's OIDC client is registered in Keycloak", {
         client_id: client.client_id,
         path: o.path,
       });
     }
-    enter("ready");
-    status = {
-      ...status,
-      attempt: 0,
-      lastError: null,
-      lastErrorAt: null,
-      clientId: client.client_id,
-    };
+    phases.succeed("ready");
+    phases.update({ clientId: client.client_id });
     // Until Synapse has told us its callback, look again soon: it starts after us.
-    return o.synapseCallback !== undefined && status.synapseConfirmed === null
+    return o.synapseCallback !== undefined && status().synapseConfirmed === null
       ? Math.min(recheckMs, UNCONFIRMED_RECHECK_MS)
       : recheckMs;
   }
 
   function failed(message: string): number {
-    enter("error");
-    status = {
-      ...status,
-      attempt: status.attempt + 1,
-      lastError: message,
-      lastErrorAt: new Date(),
-    };
-    log.error(`OIDC client registration: ${message}`, { attempt: status.attempt });
-    return backoffMs(status.attempt - 1, firstMs, capMs);
+    const attempt = phases.fail("error", message);
+    log.error(`OIDC client registration: ${message}`, { attempt });
+    return backoffMs(attempt - 1, firstMs, capMs);
   }
 
   async function save(client: RegisteredClient): Promise<void> {
@@ -155,11 +135,11 @@ export function createOidcRegistration(o: OidcRegistrationOptions): OidcRegistra
     if (!read.ok) return read.kind === "gone" ? "gone" : failed(read.message);
     // A read does not rotate the registration access token; keep ours if the reply omits it.
     const current = { ...client, ...read.client };
-    if (_exactly(current.redirect_uris, status.redirectUri)) {
+    if (_exactly(current.redirect_uris, status().redirectUri)) {
       if (JSON.stringify(current) !== JSON.stringify(client)) await save(current);
       return ready(current);
     }
-    const metadata = _metadata(current, status.redirectUri);
+    const metadata = _metadata(current, status().redirectUri);
     const updated = await o.api.update(current, metadata);
     if (!updated.ok) return updated.kind === "gone" ? "gone" : failed(updated.message);
     await save(updated.client); // the update answered with a new registration access token
@@ -179,7 +159,7 @@ export function createOidcRegistration(o: OidcRegistrationOptions): OidcRegistra
       if (pair === null) return 0; // stopping
     }
     enter("registering");
-    const metadata = { client_name: clientName, redirect_uris: [status.redirectUri] };
+    const metadata = { client_name: clientName, redirect_uris: [status().redirectUri] };
     // RM's kctoken lives one second (python-keycloak's expiration=1, which Keycloak reads as
     // seconds): it is fetched when all else is ready and used at once, and a token Keycloak
     // refuses (401: expired, or used) is replaced at once, a few times, before any backoff.
@@ -204,7 +184,7 @@ export function createOidcRegistration(o: OidcRegistrationOptions): OidcRegistra
     if (o.synapseCallback === undefined) return;
     const told = await o.synapseCallback().catch(() => null);
     if (told === null) return; // not up yet (it starts after us): asked again at the next look
-    if (told !== o.redirectUri && told !== status.redirectUri) {
+    if (told !== o.redirectUri && told !== status().redirectUri) {
       log.error(
         "Synapse sends another login callback than SYNAPSE_PUBLIC_URL gives; using Synapse's",
         {
@@ -214,7 +194,7 @@ export function createOidcRegistration(o: OidcRegistrationOptions): OidcRegistra
         },
       );
     }
-    status = { ...status, redirectUri: told, synapseConfirmed: told === o.redirectUri };
+    phases.update({ redirectUri: told, synapseConfirmed: told === o.redirectUri });
   }
 
   async function step(signal: AbortSignal): Promise<number> {
@@ -246,7 +226,7 @@ export function createOidcRegistration(o: OidcRegistrationOptions): OidcRegistra
         await sleep(waitMs, signal);
       }
     },
-    status: () => status,
+    status,
   };
 }
 
