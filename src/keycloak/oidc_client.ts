@@ -9,7 +9,7 @@ import type { ClientPair, KcTokenResult } from "../rm/product_api.ts";
 import { setAside, writeAtomic } from "../certificate/files.ts";
 import { readTextOrNull } from "../config/config.ts";
 import { backoffMs, sleep } from "../util/sleep.ts";
-import { createPhases, type PhaseStatus } from "../util/phases.ts";
+import { createPhases, type Phases, type PhaseStatus } from "../util/phases.ts";
 import { RegisteredClient, type RegistrationApi } from "./registration_api.ts";
 
 export const OIDC_PHASES = [
@@ -104,31 +104,8 @@ export function createOidcRegistration(o: OidcRegistrationOptions): OidcRegistra
     return backoffMs(attempt - 1, firstMs, capMs);
   }
 
-  async function save(client: RegisteredClient): Promise<void> {
-    // Keycloak's reply as it came (what the Python image wrote too), readable by the owner only.
-    await writeAtomic(o.path, JSON.stringify(client, null, 2) + "\n", 0o600);
-  }
-
-  /** The client in the file, or `null` when there is none or it was unusable (set aside). */
-  async function adopt(): Promise<RegisteredClient | null> {
-    const text = await readTextOrNull(o.path);
-    if (text === null) return null;
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    const parsed = RegisteredClient.safeParse(json);
-    if (parsed.success) return parsed.data;
-    const fields = parsed.error.issues.map((i) => i.path.join(".") || "(root)").join(", ");
-    const aside = await setAside(o.path, new Date());
-    log.warn("set aside a registration file this service cannot manage; registering anew", {
-      problem: json === undefined ? "not JSON" : `missing or invalid: ${fields}`,
-      moved_to: aside,
-    });
-    return null;
-  }
+  const save = (client: RegisteredClient) => _save(o.path, client);
+  const adopt = () => _adopt(o.path, log);
 
   async function check(client: RegisteredClient): Promise<number | "gone"> {
     const read = await o.api.read(client);
@@ -179,26 +156,8 @@ export function createOidcRegistration(o: OidcRegistrationOptions): OidcRegistra
     }
   }
 
-  /** Asks Synapse for its callback; Synapse's answer wins over the configured one. */
-  async function learnCallback(): Promise<void> {
-    if (o.synapseCallback === undefined) return;
-    const told = await o.synapseCallback().catch(() => null);
-    if (told === null) return; // not up yet (it starts after us): asked again at the next look
-    if (told !== o.redirectUri && told !== status().redirectUri) {
-      log.error(
-        "Synapse sends another login callback than SYNAPSE_PUBLIC_URL gives; using Synapse's",
-        {
-          synapse: told,
-          configured: o.redirectUri,
-          todo: "set SYNAPSE_PUBLIC_URL to Synapse's public_baseurl",
-        },
-      );
-    }
-    phases.update({ redirectUri: told, synapseConfirmed: told === o.redirectUri });
-  }
-
   async function step(signal: AbortSignal): Promise<number> {
-    await learnCallback();
+    await _learnCallback(o, phases);
     const client = await adopt();
     if (client !== null) {
       const outcome = await check(client);
@@ -238,4 +197,51 @@ function _exactly(uris: readonly string[] | undefined, want: string): boolean {
 function _metadata(client: RegisteredClient, redirectUri: string): Record<string, unknown> {
   const { registration_access_token: _t, registration_client_uri: _u, ...metadata } = client;
   return { ...metadata, redirect_uris: [redirectUri] };
+}
+
+async function _save(path: string, client: RegisteredClient): Promise<void> {
+  // Keycloak's reply as it came (what the Python image wrote too), readable by the owner only.
+  await writeAtomic(path, JSON.stringify(client, null, 2) + "\n", 0o600);
+}
+
+/** The client in the file, or `null` when there is none or it was unusable (set aside). */
+async function _adopt(path: string, log: Logger): Promise<RegisteredClient | null> {
+  const text = await readTextOrNull(path);
+  if (text === null) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const parsed = RegisteredClient.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const fields = parsed.error.issues.map((i) => i.path.join(".") || "(root)").join(", ");
+  const aside = await setAside(path, new Date());
+  log.warn("set aside a registration file this service cannot manage; registering anew", {
+    problem: json === undefined ? "not JSON" : `missing or invalid: ${fields}`,
+    moved_to: aside,
+  });
+  return null;
+}
+
+/** Asks Synapse for its callback; Synapse's answer wins over the configured one. */
+async function _learnCallback(
+  o: OidcRegistrationOptions,
+  phases: Phases<OidcPhase, OidcExtra>,
+): Promise<void> {
+  if (o.synapseCallback === undefined) return;
+  const told = await o.synapseCallback().catch(() => null);
+  if (told === null) return; // not up yet (it starts after us): asked again at the next look
+  if (told !== o.redirectUri && told !== phases.status().redirectUri) {
+    o.log.error(
+      "Synapse sends another login callback than SYNAPSE_PUBLIC_URL gives; using Synapse's",
+      {
+        synapse: told,
+        configured: o.redirectUri,
+        todo: "set SYNAPSE_PUBLIC_URL to Synapse's public_baseurl",
+      },
+    );
+  }
+  phases.update({ redirectUri: told, synapseConfirmed: told === o.redirectUri });
 }
