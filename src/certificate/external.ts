@@ -3,8 +3,7 @@
  * cert-manager renews): read it, take it again when it changes, never enrol, renew or write.
  */
 import { readStored } from "./files.ts";
-import { checkPair } from "./verify.ts";
-import { type CertificateTask, DAY_MS, factsLog, WARN_DAYS } from "./task.ts";
+import { type CertificateTask, checkStoredPair, DAY_MS, factsLog, WARN_DAYS } from "./task.ts";
 
 /** One look at the external pair; returns how long to wait before the next. */
 export async function watchExternal(t: CertificateTask): Promise<number> {
@@ -21,16 +20,9 @@ export async function watchExternal(t: CertificateTask): Promise<number> {
     );
     return t.watchMs;
   }
-  const check = await checkPair({
-    certPem: stored.certPem,
-    keyPem: stored.keyPem,
-    caPems: await o.caPems(),
-    now: t.now(),
-    expectedCn: o.cn,
-    chainIsWarning: true,
-  });
+  const check = await checkStoredPair(t, stored.certPem, stored.keyPem);
   if (!check.ok) {
-    const expired = check.facts !== null && t.now() >= check.facts.notAfter;
+    const expired = check.expired;
     _once(
       t,
       expired ? "expired" : "blocked",

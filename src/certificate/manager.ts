@@ -7,11 +7,12 @@
 import { sleep } from "../util/sleep.ts";
 import { readStored, removeIfExists, stagedPaths, type StoredPair } from "./files.ts";
 import { keyMatchesCertificate } from "./keys.ts";
-import { checkPair, parseBundle } from "./verify.ts";
+import { parseBundle } from "./verify.ts";
 import type { CertificateManagerOptions, ProductIdentity } from "./types.ts";
 import { renewAt } from "./types.ts";
 import {
   type CertificateTask,
+  checkStoredPair,
   createCertificateTask,
   DAY_MS,
   factsLog,
@@ -69,16 +70,9 @@ async function _step(t: CertificateTask): Promise<number> {
       "blocked",
     );
   }
-  const check = await checkPair({
-    certPem: stored.certPem,
-    keyPem: stored.keyPem,
-    caPems: await o.caPems(),
-    now: t.now(),
-    expectedCn: o.cn,
-    chainIsWarning: true,
-  });
+  const check = await checkStoredPair(t, stored.certPem, stored.keyPem);
   if (!check.ok) {
-    const expired = check.facts !== null && t.now() >= check.facts.notAfter;
+    const expired = check.expired;
     return t.blocked(
       `the product certificate at ${o.paths.certPath} is not usable: ${check.reason}. ` +
         (expired

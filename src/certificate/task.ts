@@ -6,7 +6,12 @@
 import { createPhases, type Phases } from "../util/phases.ts";
 import { createWaiters } from "../util/waiters.ts";
 import { backoffMs } from "../util/sleep.ts";
-import type { CertificateFacts } from "./verify.ts";
+import { type CertificateFacts, checkPair, type PairCheck } from "./verify.ts";
+
+/** Whether a refused certificate is past its notAfter (RM renews only a valid one). */
+interface Expired {
+  readonly expired: boolean;
+}
 import {
   type CertificateExtra,
   type CertificateManagerOptions,
@@ -99,6 +104,27 @@ export function createCertificateTask(o: CertificateManagerOptions): Certificate
     },
     wake: () => waiting.wake(),
   };
+}
+
+/**
+ * The pair on the volume checked as the service uses it (its CN expected, an unverifiable chain
+ * a warning); a refusal says whether the certificate has expired.
+ */
+export async function checkStoredPair(
+  t: CertificateTask,
+  certPem: string,
+  keyPem: string,
+): Promise<Extract<PairCheck, { ok: true }> | (Extract<PairCheck, { ok: false }> & Expired)> {
+  const check = await checkPair({
+    certPem,
+    keyPem,
+    caPems: await t.o.caPems(),
+    now: t.now(),
+    expectedCn: t.o.cn,
+    chainIsWarning: true,
+  });
+  if (check.ok) return check;
+  return { ...check, expired: check.facts !== null && t.now() >= check.facts.notAfter };
 }
 
 /** A certificate's facts as log fields. */
