@@ -10,7 +10,7 @@ import { disableRatelimit } from "../synapse/users.ts";
 import type { Store } from "../store/store.ts";
 import { ensureRooms } from "../rooms/ensure.ts";
 import { reconcileRoomState } from "../rooms/state.ts";
-import type { PowerLevelWriter } from "../rooms/power_levels.ts";
+import type { RoomLocks } from "../rooms/locks.ts";
 import { obtainBotToken } from "./token.ts";
 import { backoffMs, sleep } from "../util/sleep.ts";
 import { createPhases, type PhaseStatus } from "../util/phases.ts";
@@ -53,8 +53,8 @@ export interface BootstrapOptions {
   readonly legacyTokenFile: string;
   readonly readText: (path: string) => Promise<string | null>;
   readonly log: Logger;
-  /** The process's power-level serialiser: the bootstrap's level writes wait their turn too. */
-  readonly levels: PowerLevelWriter;
+  /** The process's room locks: the bootstrap's power-level writes wait their room's turn. */
+  readonly locks: RoomLocks;
   /** Identifies this process in the KV lease. @default a random UUID */
   readonly holder?: string;
   /** Backoff between attempts: first and cap, in ms. @default [500, 30000] */
@@ -142,7 +142,7 @@ export function createBootstrap(o: BootstrapOptions): Bootstrap {
       const { ids, created } = await ensureRooms(ctx);
       enter("room_state");
       const writes = (await reconcileRoomState(
-        { ...ctx, rooms: ids, levels: o.levels },
+        { ...ctx, rooms: ids, locks: o.locks },
         { purpose: "bootstrap" },
       )).length;
       await o.store.setRooms({

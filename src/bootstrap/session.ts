@@ -30,8 +30,6 @@ export interface BotSession extends SynapseCaller {
 export interface BotSessionOptions {
   readonly http: SynapseHttp;
   readonly bootstrap: Bootstrap;
-  /** Called each time the bot becomes ready (e.g. to wake the worker). */
-  readonly onReady?: () => void;
 }
 
 export function createBotSession(o: BotSessionOptions): BotSession {
@@ -72,8 +70,7 @@ export function createBotSession(o: BotSessionOptions): BotSession {
       });
       while (!signal.aborted) {
         await o.bootstrap.run(signal);
-        waiting.wake();
-        if (o.bootstrap.ready() !== null) o.onReady?.();
+        waiting.wake(); // whoever waits for the bot (the worker) goes on
         await Promise.race([rejected.promise, aborted]);
         rejected = Promise.withResolvers<void>();
       }

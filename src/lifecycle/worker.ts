@@ -19,6 +19,8 @@ import { type ApplyWaiters, createApplyWaiters } from "./apply_waiters.ts";
 export interface WorkerBot extends SynapseCaller {
   /** The deployment's rooms; `null` while the bootstrap runs (the worker waits). */
   current(): { readonly rooms: RoomIds } | null;
+  /** Resolves once the rooms are there (`null` when `signal` aborts first). */
+  whenReady(signal: AbortSignal): Promise<{ readonly rooms: RoomIds } | null>;
 }
 
 export interface WorkerOptions {
@@ -143,7 +145,11 @@ export function createWorker(o: WorkerOptions): Worker {
     signal.addEventListener("abort", wake, { once: true });
     while (!signal.aborted) {
       const rooms = o.bot.current()?.rooms ?? null;
-      const sleepMs = rooms === null ? POLL_MS : await round(rooms, tasks, signal);
+      if (rooms === null) {
+        await o.bot.whenReady(signal); // the bootstrap (again, after a rejected token)
+        continue;
+      }
+      const sleepMs = await round(rooms, tasks, signal);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, sleepMs);
         function done() {

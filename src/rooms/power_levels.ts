@@ -7,6 +7,7 @@
 import type { SynapseCaller } from "../synapse/http.ts";
 import { getState, putState } from "../synapse/rooms.ts";
 import { PowerLevels } from "./spec.ts";
+import { createRoomLocks, type RoomLocks } from "./locks.ts";
 
 /** A user's wanted level in a room; `null` = back to the room's default (removed from `users`). */
 export type LevelChange = { readonly userId: string; readonly level: number | null };
@@ -20,37 +21,28 @@ interface Waiting {
 export interface PowerLevelWriter {
   /** Resolves once Synapse shows the change (read back), rejects if the write failed. */
   set(roomId: string, change: LevelChange): Promise<void>;
-  /**
-   * Runs `fn` while no other power-level change of `roomId` is in progress in this process
-   * (reconciliation's drift pass writes power levels through here too).
-   */
-  exclusive<T>(roomId: string, fn: () => Promise<T>): Promise<T>;
   /** Counters for tests and metrics. */
   stats(): { writes: number; changes: number };
+}
+
+export interface PowerLevelWriterOptions {
+  /** How long a flush waits for more changes to join it. @default 25 */
+  readonly lingerMs?: number;
+  /** The process's room locks, shared with the bootstrap and the drift pass. @default its own */
+  readonly locks?: RoomLocks;
 }
 
 export function createPowerLevelWriter(
   /** Calls as the bot. */
   synapse: SynapseCaller,
-  /** How long a flush waits for more changes to join it. @default 25 */
-  lingerMs = 25,
+  options: PowerLevelWriterOptions = {},
 ): PowerLevelWriter {
+  const lingerMs = options.lingerMs ?? 25;
+  const { exclusive } = options.locks ?? createRoomLocks();
   const queues = new Map<string, Waiting[]>();
   const running = new Set<string>();
   let writes = 0;
   let changes = 0;
-  const chains = new Map<string, Promise<unknown>>();
-
-  function exclusive<T>(roomId: string, fn: () => Promise<T>): Promise<T> {
-    const previous = chains.get(roomId) ?? Promise.resolve();
-    const run = previous.then(fn, fn);
-    const tail = run.catch(() => {});
-    chains.set(roomId, tail);
-    tail.then(() => {
-      if (chains.get(roomId) === tail) chains.delete(roomId);
-    });
-    return run;
-  }
 
   async function flush(roomId: string): Promise<void> {
     running.add(roomId);
@@ -116,7 +108,6 @@ export function createPowerLevelWriter(
         if (!running.has(roomId)) void flush(roomId);
       });
     },
-    exclusive,
     stats: () => ({ writes, changes }),
   };
 }

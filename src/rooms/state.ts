@@ -8,7 +8,7 @@ import type { Logger } from "../log/logger.ts";
 import { ROOM_KEYS, type RoomIds, type RoomKey } from "../matrix/deployment.ts";
 import type { SynapseCaller } from "../synapse/http.ts";
 import { putState, roomState } from "../synapse/rooms.ts";
-import type { PowerLevelWriter } from "./power_levels.ts";
+import type { RoomLocks } from "./locks.ts";
 import { deepEqual, desiredPowerLevels, PowerLevels, roomStateSpec } from "./spec.ts";
 
 export interface RoomStateContext {
@@ -18,8 +18,8 @@ export interface RoomStateContext {
   readonly botUserId: string;
   readonly deployment: string;
   readonly serverName: string;
-  /** The process's power-level serialiser: no other level change of a room runs meanwhile. */
-  readonly levels: PowerLevelWriter;
+  /** The process's room locks: no other level change of a room runs meanwhile. */
+  readonly locks: RoomLocks;
   readonly log: Logger;
 }
 
@@ -75,7 +75,7 @@ export async function reconcileRoomState(
       state.filter((e) => e.type === "m.room.member" && e.content.membership === "join")
         .map((e) => e.state_key),
     );
-    await ctx.levels.exclusive(roomId, async () => {
+    await ctx.locks.exclusive(roomId, async () => {
       const fresh = await _powerLevels(ctx.synapse, roomId);
       const desired = desiredPowerLevels(fresh, key, ctx.botUserId);
       options.users?.(key, desired.users, joined);

@@ -7,7 +7,7 @@ import type { CertificateManager } from "../certificate/manager.ts";
 import type { Lifecycle } from "../lifecycle/lifecycle.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Registry } from "../metrics/registry.ts";
-import type { PowerLevelWriter } from "../rooms/power_levels.ts";
+import type { RoomLocks } from "../rooms/locks.ts";
 import type { WishStore } from "../store/wishes.ts";
 import type { BotSession } from "../bootstrap/session.ts";
 import type { RmProductApi } from "../rm/product_api.ts";
@@ -20,7 +20,7 @@ export interface ServiceReconcilerOptions {
   readonly rm: RmProductApi;
   readonly wishes: WishStore;
   readonly lifecycle: Lifecycle;
-  readonly levels: PowerLevelWriter;
+  readonly locks: RoomLocks;
   readonly bot: BotSession;
   readonly metrics: Registry;
   readonly log: Logger;
@@ -61,7 +61,7 @@ export function createServiceReconciler(o: ServiceReconcilerOptions): Reconciler
         botUserId: ready.botUserId,
         deployment: o.config.manifest.deployment,
         serverName: o.config.serverName,
-        levels: o.levels,
+        locks: o.locks,
         wishes: o.wishes,
         log: o.log,
       }, dryRun);

@@ -17,6 +17,7 @@ import type { App } from "../http/deps.ts";
 import type { Lifecycle } from "../lifecycle/lifecycle.ts";
 import { createRegistry, METRICS, type Registry } from "../metrics/registry.ts";
 import { createPowerLevelWriter } from "../rooms/power_levels.ts";
+import { createRoomLocks } from "../rooms/locks.ts";
 import { createWishStore } from "../store/wishes.ts";
 import { createWorker, type Worker } from "../lifecycle/worker.ts";
 import { createDurableLifecycle } from "../lifecycle/durable.ts";
@@ -104,10 +105,9 @@ export function createService(o: ServiceOptions): Service {
       metrics.observe("matrixrmapi_synapse_request_seconds", ms / 1000, { endpoint });
     },
   });
-  // The bot's session comes first and the serialiser calls through it; the bootstrap writes its
-  // levels through the same serialiser (with the token it is about to hand to the session).
-  let session: BotSession | null = null;
-  const levels = createPowerLevelWriter({ call: (options) => session!.call(options) });
+  // One lock per room for every power-level write of this process: the bootstrap's, the
+  // lifecycle serialiser's (calling as the bot's session) and the drift pass's.
+  const locks = createRoomLocks();
   const bootstrap = createBootstrap({
     http: synapse,
     store: createStore(kv),
@@ -117,17 +117,20 @@ export function createService(o: ServiceOptions): Service {
     deployment: config.manifest.deployment,
     legacyTokenFile: config.synapse.legacyTokenFile,
     readText: readTextOrNull,
-    levels,
+    locks,
     log: log.child({ component: "bootstrap" }),
   });
   const wishes = createWishStore(kv, {
     onWrite: () => metrics.inc("matrixrmapi_kv_writes_total"),
   });
-  let worker: Worker | null = null;
-  session = createBotSession({ http: synapse, bootstrap, onReady: () => worker?.wake() });
-  const bot = session;
-  worker = createWorker({ store: wishes, bot, levels, log: log.child({ component: "lifecycle" }) });
-  const work = worker;
+  const bot = createBotSession({ http: synapse, bootstrap });
+  const levels = createPowerLevelWriter(bot, { locks });
+  const work = createWorker({
+    store: wishes,
+    bot,
+    levels,
+    log: log.child({ component: "lifecycle" }),
+  });
   const lifecycle = _counted(
     createDurableLifecycle({
       store: wishes,
@@ -148,7 +151,7 @@ export function createService(o: ServiceOptions): Service {
     rm,
     wishes,
     lifecycle,
-    levels,
+    locks,
     bot,
     metrics,
     log: log.child({ component: "reconcile" }),

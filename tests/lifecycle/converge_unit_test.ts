@@ -29,7 +29,7 @@ function setup(fake: FakeSynapse) {
     offtopic: fake.addRoom(bot.userId),
     admin: fake.addRoom(bot.userId),
   };
-  const ctx = { synapse, rooms, levels: createPowerLevelWriter(synapse, 1) };
+  const ctx = { synapse, rooms, levels: createPowerLevelWriter(synapse, { lingerMs: 1 }) };
   return { bot, rooms, ctx };
 }
 

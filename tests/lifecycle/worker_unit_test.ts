@@ -53,12 +53,13 @@ async function setup(fake: FakeSynapse, o: Options = {}) {
       return caller.call(options);
     },
     current: () => ({ rooms }),
+    whenReady: () => Promise.resolve({ rooms }),
   };
   const log = createMemoryLogger();
   const worker = createWorker({
     store,
     bot,
-    levels: createPowerLevelWriter(bot, 2),
+    levels: createPowerLevelWriter(bot, { lingerMs: 2 }),
     log,
     concurrency: o.concurrency ?? 16,
     maxBackoffMs: o.maxBackoffMs ?? 50,

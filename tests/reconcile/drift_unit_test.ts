@@ -8,7 +8,7 @@ import type { Wish } from "../../src/lifecycle/wish.ts";
 import { createMemoryLogger } from "../../src/log/logger.ts";
 import type { RoomIds } from "../../src/matrix/deployment.ts";
 import { correctDrift, type DriftContext } from "../../src/reconcile/drift.ts";
-import { createPowerLevelWriter } from "../../src/rooms/power_levels.ts";
+import { createRoomLocks } from "../../src/rooms/locks.ts";
 import { reconcileRoomState } from "../../src/rooms/state.ts";
 import { createSynapseHttp } from "../../src/synapse/http.ts";
 import { adminJoin } from "../../src/synapse/membership.ts";
@@ -34,7 +34,7 @@ async function setup(fake: FakeSynapse, kv: Deno.Kv) {
   };
   const { ids: rooms } = await ensureRooms(base);
   const wishes = createWishStore(kv);
-  const ctx: DriftContext = { ...base, rooms, levels: createPowerLevelWriter(synapse, 1), wishes };
+  const ctx: DriftContext = { ...base, rooms, locks: createRoomLocks(), wishes };
   await reconcileRoomState(ctx, { purpose: "bootstrap" });
   return {
     bot,

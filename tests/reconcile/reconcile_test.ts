@@ -41,7 +41,7 @@ async function setup(hs: TestHomeserver) {
         botUserId: f.ready.botUserId,
         deployment: f.deployment,
         serverName: hs.serverName,
-        levels: f.levels,
+        locks: f.locks,
         wishes: f.store,
         log,
       }, dryRun),

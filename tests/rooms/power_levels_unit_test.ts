@@ -7,6 +7,7 @@ import { createPowerLevelWriter } from "../../src/rooms/power_levels.ts";
 import { createSynapseHttp, SynapseError } from "../../src/synapse/http.ts";
 import { type FakeSynapse, startFakeSynapse } from "../support/fake_synapse.ts";
 import { waitFor } from "../support/wait.ts";
+import { createRoomLocks } from "../../src/rooms/locks.ts";
 
 const PL = "m.room.power_levels";
 const LINGER_MS = 5;
@@ -43,7 +44,7 @@ const person = (i: number) => `@p${i}:fake.test`;
 Deno.test("power levels: concurrent set()s for one room share one write, and all resolve", async () => {
   await using fake = startFakeSynapse();
   const { bot, synapse, rooms: [a, b] } = setup(fake, 2);
-  const levels = createPowerLevelWriter(synapse, LINGER_MS);
+  const levels = createPowerLevelWriter(synapse, { lingerMs: LINGER_MS });
   const people = Array.from({ length: 20 }, (_, i) => person(i));
   const settled = await Promise.allSettled([
     ...people.map((userId) => levels.set(a!, { userId, level: 100 })),
@@ -64,7 +65,7 @@ Deno.test("power levels: within a batch the later change for a user wins; null r
   await using fake = startFakeSynapse();
   const { bot, synapse, rooms: [room] } = setup(fake);
   editUsers(fake, room!, { [bot.userId]: 100, [person(9)]: 50, [person(8)]: 75 });
-  const levels = createPowerLevelWriter(synapse, LINGER_MS);
+  const levels = createPowerLevelWriter(synapse, { lingerMs: LINGER_MS });
   await Promise.all([
     levels.set(room!, { userId: person(1), level: 50 }),
     levels.set(room!, { userId: person(1), level: 100 }),
@@ -90,7 +91,7 @@ Deno.test("power levels: within a batch the later change for a user wins; null r
 Deno.test("power levels: a batch that changes nothing writes nothing and still resolves", async () => {
   await using fake = startFakeSynapse();
   const { bot, synapse, rooms: [room] } = setup(fake);
-  const levels = createPowerLevelWriter(synapse, LINGER_MS);
+  const levels = createPowerLevelWriter(synapse, { lingerMs: LINGER_MS });
   await Promise.all([
     levels.set(room!, { userId: bot.userId, level: 100 }), // already so
     levels.set(room!, { userId: person(1), level: null }), // no entry to remove
@@ -104,7 +105,7 @@ Deno.test("power levels: a batch that changes nothing writes nothing and still r
 Deno.test("power levels: a read-back without the change rejects every caller of the batch; the next batch works", async () => {
   await using fake = startFakeSynapse();
   const { bot, synapse, rooms: [room] } = setup(fake);
-  const levels = createPowerLevelWriter(synapse, LINGER_MS);
+  const levels = createPowerLevelWriter(synapse, { lingerMs: LINGER_MS });
   const get = { method: "GET", path: /\/state\/m\.room\.power_levels\/$/ } as const;
   // The first GET (read fresh) passes through; the second (read back) misses the change.
   fake.fault({ ...get, fault: { kind: "delay", ms: 0 } });
@@ -130,7 +131,7 @@ Deno.test({
     await using fake = startFakeSynapse();
     const { bot, synapse, rooms: [room] } = setup(fake);
     editUsers(fake, room!, { [bot.userId]: 100, [person(1)]: 100 });
-    const levels = createPowerLevelWriter(synapse, LINGER_MS);
+    const levels = createPowerLevelWriter(synapse, { lingerMs: LINGER_MS });
     const get = { method: "GET", path: /\/state\/m\.room\.power_levels\/$/ } as const;
     fake.fault({ ...get, fault: { kind: "delay", ms: 0 } });
     fake.fault({
@@ -147,7 +148,7 @@ Deno.test({
 Deno.test("power levels: a 429 or 5xx on the write rejects the batch's callers with the SynapseError", async () => {
   await using fake = startFakeSynapse();
   const { bot, synapse, rooms: [room] } = setup(fake);
-  const levels = createPowerLevelWriter(synapse, LINGER_MS);
+  const levels = createPowerLevelWriter(synapse, { lingerMs: LINGER_MS });
   const put = { method: "PUT", path: /\/state\/m\.room\.power_levels\/$/ } as const;
   fake.fault({ ...put, fault: { kind: "limit", retryAfterMs: 1234 } });
   fake.fault({ ...put, fault: { kind: "error", status: 502 } });
@@ -169,14 +170,15 @@ Deno.test("power levels: a 429 or 5xx on the write rejects the batch's callers w
   assert.equal(usersOf(fake, room!)[person(4)], 100, "the next batch works");
 });
 
-Deno.test("power levels: exclusive() holds back a flush of the same room, not of another", async () => {
+Deno.test("power levels: a room lock holds back a flush of the same room, not of another", async () => {
   await using fake = startFakeSynapse();
   const { synapse, rooms: [a, b] } = setup(fake, 2);
-  const levels = createPowerLevelWriter(synapse, LINGER_MS);
+  const locks = createRoomLocks();
+  const levels = createPowerLevelWriter(synapse, { lingerMs: LINGER_MS, locks });
   const gate = Promise.withResolvers<void>();
   let inside = false;
   // Like the drift pass: a read-modify-write of room a's power levels under exclusive().
-  const held = levels.exclusive(a!, async () => {
+  const held = locks.exclusive(a!, async () => {
     inside = true;
     await gate.promise;
     const room = fake.rooms.get(a!)!;
@@ -201,10 +203,11 @@ Deno.test("power levels: exclusive() holds back a flush of the same room, not of
   assert.equal((content.users as Record<string, number>)[person(1)], 100);
 });
 
-Deno.test("power levels: exclusive() for a room waits for the flush in progress", async () => {
+Deno.test("power levels: a room lock waits for the flush in progress", async () => {
   await using fake = startFakeSynapse();
   const { synapse, rooms: [room] } = setup(fake);
-  const levels = createPowerLevelWriter(synapse, LINGER_MS);
+  const locks = createRoomLocks();
+  const levels = createPowerLevelWriter(synapse, { lingerMs: LINGER_MS, locks });
   fake.fault({
     method: "PUT",
     path: /\/state\/m\.room\.power_levels\/$/,
@@ -213,7 +216,7 @@ Deno.test("power levels: exclusive() for a room waits for the flush in progress"
   const set = levels.set(room!, { userId: person(1), level: 100 });
   await waitFor("the write to reach Synapse", () => plRequests(fake, "PUT", room!) === 1);
   // What exclusive() sees when it runs: the flush's write and read-back already done.
-  const seen = await levels.exclusive(
+  const seen = await locks.exclusive(
     room!,
     () => Promise.resolve({ reads: plRequests(fake, "GET", room!), users: usersOf(fake, room!) }),
   );

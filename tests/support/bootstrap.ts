@@ -3,7 +3,7 @@ import { type Bootstrap, createBootstrap, type Ready } from "../../src/bootstrap
 import { createMemoryLogger } from "../../src/log/logger.ts";
 import { createStore, type Store } from "../../src/store/store.ts";
 import type { SynapseHttp } from "../../src/synapse/http.ts";
-import { createPowerLevelWriter, type PowerLevelWriter } from "../../src/rooms/power_levels.ts";
+import { createRoomLocks, type RoomLocks } from "../../src/rooms/locks.ts";
 import { type TestHomeserver, uniqueName } from "./synapse.ts";
 
 export interface Deployment {
@@ -35,7 +35,7 @@ export function harness(
   hs: TestHomeserver,
   dep: Deployment,
   kv: Deno.Kv,
-  options: { http?: SynapseHttp; holder?: string; levels?: PowerLevelWriter } = {},
+  options: { http?: SynapseHttp; holder?: string; locks?: RoomLocks } = {},
 ): BootstrapHarness {
   const log = createMemoryLogger();
   const store = createStore(kv);
@@ -43,7 +43,7 @@ export function harness(
     http: options.http ?? hs.http,
     store,
     // The bootstrap only takes its turn in the serialiser (`exclusive`); it never calls `set`.
-    levels: options.levels ?? createPowerLevelWriter((options.http ?? hs.http).as(null)),
+    locks: options.locks ?? createRoomLocks(),
     registrationSecret: hs.secret,
     botUsername: dep.botUsername,
     serverName: hs.serverName,

@@ -19,6 +19,7 @@ import { randomPassword, registerWithSharedSecret } from "../../src/synapse/regi
 import { harness, newDeployment } from "./bootstrap.ts";
 import { type TestHomeserver, uniqueName } from "./synapse.ts";
 import { waitFor } from "./wait.ts";
+import { createRoomLocks, type RoomLocks } from "../../src/rooms/locks.ts";
 
 export interface LifecycleFixture extends AsyncDisposable {
   readonly ready: Ready;
@@ -27,6 +28,8 @@ export interface LifecycleFixture extends AsyncDisposable {
   readonly lifecycle: Lifecycle;
   readonly log: ReturnType<typeof createMemoryLogger>;
   readonly levels: PowerLevelWriter;
+  /** The room locks the serialiser holds (the drift pass takes them too). */
+  readonly locks: RoomLocks;
   readonly kv: Deno.Kv;
   readonly deployment: string;
   /** Sends one callback as the route would. */
@@ -52,7 +55,8 @@ export async function lifecycleFixture(
   const bot = createBotSession({ http, bootstrap: booted.bootstrap });
   const store = createWishStore(kv);
   const log = createMemoryLogger();
-  const levels = createPowerLevelWriter(bot);
+  const locks = createRoomLocks();
+  const levels = createPowerLevelWriter(bot, { locks });
   const worker = createWorker({ store, bot, log, maxBackoffMs: 1000, levels });
   // A generous answer budget: these tests assert "applied" for single callbacks.
   const lifecycle = createDurableLifecycle({
@@ -73,6 +77,7 @@ export async function lifecycleFixture(
     lifecycle,
     log,
     levels,
+    locks,
     kv,
     deployment: dep.deployment,
     userId,

@@ -11,7 +11,7 @@
  * BENCH_WAITING_FEW (100) people waiting for a first login, BENCH_WINDOW_S (60, the window their
  * cost is read over), BENCH_BUSY_USERS (200, the burst the service converges while RM calls).
  */
-import { createPowerLevelWriter } from "../../src/rooms/power_levels.ts";
+import { createRoomLocks } from "../../src/rooms/locks.ts";
 import { startHomeserver } from "../synapse/homeserver.ts";
 import { writeDevPki } from "../dev/pki.ts";
 import { servicePermissions } from "../permissions.ts";
@@ -451,7 +451,7 @@ const yard = await createBootstrap({
   deployment: "yard",
   legacyTokenFile: "/nonexistent",
   readText: () => Promise.resolve(null),
-  levels: createPowerLevelWriter(http.as(null)), // only its turn in the queue (`exclusive`)
+  locks: createRoomLocks(),
   log: createLogger({ level: "error" }),
 }).run(AbortSignal.timeout(120_000));
 if (yard === null) throw new Error("yardstick bootstrap failed");
