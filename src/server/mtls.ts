@@ -17,14 +17,17 @@ import type { Logger } from "../log/logger.ts";
 import type { CrlGuard } from "./crl.ts";
 import type { RunningListener } from "./plain.ts";
 import { normaliseSerial } from "./serial.ts";
+import { createNotice } from "./notice.ts";
 import {
-  applyServerLimits,
+  admissionPolicy,
   closeWhenBodyUnread,
   DEFAULT_LIMITS,
   forwardTlsBackpressure,
   limitServerOptions,
   type ListenerLimits,
+  trackSockets,
 } from "./limits.ts";
+import { type ConnectionEvent, guardConnections } from "./guard.ts";
 
 export interface MtlsListenerOptions {
   readonly fetch: (request: Request, env: AppBindings) => Response | Promise<Response>;
@@ -37,8 +40,14 @@ export interface MtlsListenerOptions {
   readonly caPems: readonly string[];
   readonly crl: CrlGuard;
   readonly log: Logger;
-  /** Timeouts and the connection cap. @default DEFAULT_LIMITS */
+  /** Timeouts and connection budgets. @default DEFAULT_LIMITS */
   readonly limits?: ListenerLimits;
+  /** Addresses held to the overall cap only (RM, its proxies). @default none */
+  readonly priority?: (address: string) => boolean;
+  /** Certificate CNs exempt from the per-certificate cap (RM's). @default none */
+  readonly exemptCns?: readonly string[];
+  /** Each refused or timed-out connection, for the metrics. */
+  readonly onConnectionEvent?: (event: ConnectionEvent) => void;
 }
 
 /** A certificate and the issuer (as @peculiar/x509 prints names) whose CRL may list it. */
@@ -197,8 +206,9 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
       rejectUnauthorized: true,
       ...secureContext(options.serverCertPem, options.serverKeyPem),
       ...limitServerOptions(limits),
-      // A connection that never completes the handshake counts against the cap until this.
-      handshakeTimeout: limits.headersTimeoutMs,
+      // The guard closes a connection still in its handshake after handshakeTimeoutMs (and
+      // counts it); node's own timer is the backstop.
+      handshakeTimeout: limits.handshakeTimeoutMs + 1000,
     },
     fetch: closeWhenBodyUnread(function handleMtlsRequest(
       request: Request,
@@ -223,13 +233,29 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
         socket.destroy();
         return new Response(null, { status: 403 });
       }
+      const incoming = (env as HttpBindings).incoming;
       return options.fetch(request, {
-        transport: { kind: "mtls", identity: peer.identity, remoteAddress: peer.remoteAddress },
+        transport: {
+          kind: "mtls",
+          identity: peer.identity,
+          remoteAddress: peer.remoteAddress,
+          requestTimedOut: () => guard.timedOut(incoming),
+        },
       });
     }),
   });
   // Every open connection (TCP, then TLS), so close() can end keep-alives.
-  const sockets = applyServerLimits(server as https.Server, limits);
+  const sockets = trackSockets(server as https.Server);
+  const exempt = new Set(options.exemptCns ?? []);
+  const guard = guardConnections(server as https.Server, {
+    policy: admissionPolicy(limits),
+    tls: true,
+    handshakeTimeoutMs: limits.handshakeTimeoutMs,
+    priority: options.priority ?? (() => false),
+    log,
+    ...(options.onConnectionEvent ? { onEvent: options.onConnectionEvent } : {}),
+  });
+  const notice = createNotice(log);
 
   function track(socket: Socket): void {
     if (sockets.has(socket)) return;
@@ -271,7 +297,11 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
         revoked_subject: revoked.subject,
       });
     }
-    admitted.set(socket, { identity: reading.identity, links, remoteAddress });
+    const { identity } = reading;
+    // A certificate is counted by issuer and serial; RM's (by CN) is never limited.
+    const key = exempt.has(identity.cn) ? null : `${links[0]?.issuer ?? ""}|${identity.serial}`;
+    if (!guard.handshaken(socket, key)) return;
+    admitted.set(socket, { identity, links, remoteAddress });
     if (!forwardTlsBackpressure(socket) && !backpressureWarned) {
       backpressureWarned = true;
       log.warn("cannot pause TLS reads at the TCP level; unread request data may pile up");
@@ -279,7 +309,10 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
   });
   server.on("tlsClientError", (err: Error, socket: TLSSocket) => {
     // No certificate, a foreign CA, a v1 certificate: the TLS layer refused it before us.
-    log.info("TLS handshake refused", { reason: err.message, peer: socket.remoteAddress ?? null });
+    notice("info", "TLS handshake refused", {
+      reason: err.message,
+      peer: socket.remoteAddress ?? null,
+    });
   });
 
   return new Promise((resolve, reject) => {
@@ -292,6 +325,7 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
       log.info("mTLS listener ready", { hostname: options.hostname, port });
       resolve({
         port,
+        connections: () => guard.stats(),
         setCertificate(certPem, keyPem) {
           // createServer was https.createServer, so the server is an https.Server.
           (server as https.Server).setSecureContext(secureContext(certPem, keyPem));
