@@ -317,26 +317,32 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
 
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port, options.hostname, () => {
-      server.off("error", reject);
-      server.on("error", (err: Error) => log.error("mTLS listener error", { error: err }));
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : options.port;
-      log.info("mTLS listener ready", { hostname: options.hostname, port });
-      resolve({
-        port,
-        connections: () => guard.stats(),
-        setCertificate(certPem, keyPem) {
-          // createServer was https.createServer, so the server is an https.Server.
-          (server as https.Server).setSecureContext(secureContext(certPem, keyPem));
-          log.info("mTLS listener presents a new certificate from the next handshake on");
-        },
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done()); // stops accepting; calls back once sockets are gone
-            for (const socket of sockets) socket.destroy();
-          }),
-      });
-    });
+    // A flood fills node's default accept queue (511) and the kernel drops SYNs, RM's too
+    // (a retry 1 s later): a queue as long as the connection cap (the kernel caps it at
+    // net.core.somaxconn) lets the guard, not the kernel, choose whom to refuse.
+    server.listen(
+      { port: options.port, host: options.hostname, backlog: limits.maxConnections },
+      () => {
+        server.off("error", reject);
+        server.on("error", (err: Error) => log.error("mTLS listener error", { error: err }));
+        const address = server.address();
+        const port = typeof address === "object" && address !== null ? address.port : options.port;
+        log.info("mTLS listener ready", { hostname: options.hostname, port });
+        resolve({
+          port,
+          connections: () => guard.stats(),
+          setCertificate(certPem, keyPem) {
+            // createServer was https.createServer, so the server is an https.Server.
+            (server as https.Server).setSecureContext(secureContext(certPem, keyPem));
+            log.info("mTLS listener presents a new certificate from the next handshake on");
+          },
+          close: () =>
+            new Promise<void>((done) => {
+              server.close(() => done()); // stops accepting; calls back once sockets are gone
+              for (const socket of sockets) socket.destroy();
+            }),
+        });
+      },
+    );
   });
 }

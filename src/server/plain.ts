@@ -83,28 +83,34 @@ export function startPlainListener(options: PlainListenerOptions): Promise<Runni
 
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port, options.hostname, () => {
-      server.off("error", reject);
-      server.on("error", (err: Error) => log.error("plain HTTP listener error", { error: err }));
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : options.port;
-      log.info("plain HTTP listener ready", { hostname: options.hostname, port });
-      resolve({
-        port,
-        connections: () => guard.stats(),
-        close: () =>
-          new Promise<void>((done) => {
-            // Stop accepting and end idle keep-alives; requests in progress get a moment.
-            server.close(() => {
-              clearTimeout(grace);
-              done();
-            });
-            server.closeIdleConnections();
-            const grace = setTimeout(() => {
-              for (const socket of sockets) socket.destroy();
-            }, CLOSE_GRACE_MS);
-          }),
-      });
-    });
+    // A flood fills node's default accept queue (511) and the kernel drops SYNs, RM's too
+    // (a retry 1 s later): a queue as long as the connection cap (the kernel caps it at
+    // net.core.somaxconn) lets the guard, not the kernel, choose whom to refuse.
+    server.listen(
+      { port: options.port, host: options.hostname, backlog: limits.maxConnections },
+      () => {
+        server.off("error", reject);
+        server.on("error", (err: Error) => log.error("plain HTTP listener error", { error: err }));
+        const address = server.address();
+        const port = typeof address === "object" && address !== null ? address.port : options.port;
+        log.info("plain HTTP listener ready", { hostname: options.hostname, port });
+        resolve({
+          port,
+          connections: () => guard.stats(),
+          close: () =>
+            new Promise<void>((done) => {
+              // Stop accepting and end idle keep-alives; requests in progress get a moment.
+              server.close(() => {
+                clearTimeout(grace);
+                done();
+              });
+              server.closeIdleConnections();
+              const grace = setTimeout(() => {
+                for (const socket of sockets) socket.destroy();
+              }, CLOSE_GRACE_MS);
+            }),
+        });
+      },
+    );
   });
 }

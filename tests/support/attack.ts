@@ -75,6 +75,8 @@ export interface Attacker {
   closedAfter: number | null;
   /** Whether the server ever let it through the TLS handshake. */
   secured: boolean;
+  /** Connected (TCP), or through the TLS handshake, or closed: the server has dealt with it. */
+  settled: boolean;
   readonly socket: net.Socket;
 }
 
@@ -109,13 +111,18 @@ export function attack(
     openedAt: performance.now(),
     closedAfter: null,
     secured: false,
+    settled: false,
     socket,
   };
   socket.on("error", () => {});
   socket.on("data", () => {}); // a 408 or 400 is read and dropped
-  socket.once("close", () => (a.closedAfter = performance.now() - a.openedAt));
+  socket.once("close", () => {
+    a.closedAfter = performance.now() - a.openedAt;
+    a.settled = true;
+  });
   const start = () => {
     a.secured = useTls;
+    a.settled = true;
     if (o.kind === "slow-head") socket.write(HEAD);
     if (o.kind === "slow-body") socket.write(BODY_HEAD);
   };
