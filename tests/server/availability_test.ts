@@ -64,10 +64,11 @@ Deno.test("500 callbacks at once from one address without priority are all answe
   }
 });
 
-/** Budgets in the attack test: short, so the test is too. */
-const HANDSHAKE_S = 2;
-const HEADERS_S = 3;
-const REQUEST_S = 4;
+/** Budgets in the attack test: the handshake's default, the others short so the test is too,
+ * yet long enough that attackers still hold their connections while RM calls. */
+const HANDSHAKE_S = 5;
+const HEADERS_S = 6;
+const REQUEST_S = 8;
 const ATTACK_ENV = {
   HTTP_HANDSHAKE_TIMEOUT_S: String(HANDSHAKE_S),
   HTTP_HEADERS_TIMEOUT_S: String(HEADERS_S),
@@ -86,13 +87,14 @@ const ATTACKER_ADDRESSES = 40; // 127.0.0.2 … 127.0.0.41
 /** The attack of issue 22, at twice its size: 4,500 connections from 40 addresses. */
 function launch(s: ServiceProcess, person: Credentials): Attacker[] {
   const plan: Array<[AttackKind, "plain" | "mtls", number]> = [
-    ["idle-tcp", "mtls", 1000],
-    ["idle-tcp", "plain", 1000],
+    // In this order, so TLS clients get through their handshakes before idle TCP fills it.
     ["idle-tls", "mtls", 2000],
     ["slow-head", "mtls", 125],
     ["slow-body", "mtls", 125],
     ["slow-head", "plain", 125],
     ["slow-body", "plain", 125],
+    ["idle-tcp", "mtls", 1500], // more than the handshake budget (1024) of ordinary addresses
+    ["idle-tcp", "plain", 500],
   ];
   const attackers: Attacker[] = [];
   for (const [kind, listener, count] of plan) {
@@ -185,7 +187,7 @@ Deno.test("RM's callbacks are all answered while 4,500 connections from other ad
       all: _tally(attackers),
     };
     console.log(JSON.stringify(report));
-    assert.deepEqual(failures, [], "every RM callback is answered 200");
+    assert.equal(failures.length, 0, `RM callbacks not answered 200: ${failures.slice(0, 3)}`);
     assert.equal(probesAnswered, 20, "every health probe is answered");
     assert.equal(
       late.length,
