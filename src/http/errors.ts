@@ -83,14 +83,11 @@ export function toApiError(err: unknown): ApiError {
 /** Builds the app's `onError` handler. */
 export function createErrorHandler(log: Logger): (err: Error, c: Context) => Response {
   return function renderError(err: Error, c: Context): Response {
-    // The listener gave up on a stalled body (and answered 408 itself): whatever reading it
-    // threw — "aborted", malformed JSON — is the client's delay, not our failure.
+    // The listener gave up on a stalled body (answered 408 and logged it with the peer):
+    // whatever reading it threw — "aborted", malformed JSON — is the client's delay, not our
+    // failure; the request log line says 408 at info.
     const transport = (c.env as { transport?: Transport } | undefined)?.transport;
     if (transport?.requestTimedOut?.() === true) {
-      log.info("request body did not arrive in time", {
-        path: c.req.path,
-        peer: transport.remoteAddress,
-      });
       const timeout = new ApiError("request_timeout", "The request body did not arrive in time", {
         headers: { connection: "close" },
       });
