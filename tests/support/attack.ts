@@ -15,11 +15,15 @@ export interface Credentials {
 }
 
 /** Reads the CA chain and one pair of the dev PKI. */
-export async function credentials(caPath: string, certPath: string, keyPath: string) {
+export async function credentials(
+  caPath: string,
+  certPath: string,
+  keyPath: string,
+): Promise<Credentials> {
   const [ca, cert, key] = await Promise.all(
     [caPath, certPath, keyPath].map((p) => Deno.readTextFile(p)),
   );
-  return { ca, cert, key } as Credentials;
+  return { ca: ca!, cert: cert!, key: key! };
 }
 
 /** An answer and how long it took from the start of the connection (0 = no answer). */
