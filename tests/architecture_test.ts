@@ -1,5 +1,5 @@
 /**
- * The dependency rule of the README, checked on every import in `src/` and `main.ts`:
+ * The dependency rule of docs/design/architecture.md, checked on every import in `src/` and `main.ts`:
  * entry → service → domain → adapters → foundations, adapters never import each other, the HTTP
  * layer takes domain *types* only, and neither modules nor files import in a cycle.
  */

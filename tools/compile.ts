@@ -53,7 +53,7 @@ try {
 if (!status.success) {
   console.error(
     "\ndeno compile failed. Without internet access it needs DENORT_BIN=<path to a denort " +
-      `${Deno.version.deno} executable for this platform> (see README, "Building the executable").`,
+      `${Deno.version.deno} executable for this platform> (see docs/operations/deploying.md, "Building the executable").`,
   );
   Deno.exit(status.code || 1);
 }

@@ -8,11 +8,11 @@ import type { RoomIds } from "../matrix/deployment.ts";
 import type { SynapseHttp } from "../synapse/http.ts";
 import { disableRatelimit } from "../synapse/users.ts";
 import type { Store } from "../store/store.ts";
-import { ensureRooms } from "./rooms.ts";
+import { ensureRooms } from "../rooms/ensure.ts";
 import { reconcileRoomState } from "../rooms/state.ts";
 import type { PowerLevelWriter } from "../rooms/power_levels.ts";
 import { obtainBotToken } from "./token.ts";
-import { sleep } from "../util/sleep.ts";
+import { backoffMs, sleep } from "../util/sleep.ts";
 
 export const BOOTSTRAP_PHASES = [
   "waiting_for_synapse",
@@ -116,7 +116,7 @@ export function createBootstrap(o: BootstrapOptions): Bootstrap {
   function _note(error: string) {
     status = { ...status, lastError: error, lastErrorAt: new Date() };
   }
-  const _backoff = (i: number) => Math.min(capMs, firstMs * 2 ** Math.min(i, 20));
+  const _backoff = (i: number) => backoffMs(i, firstMs, capMs);
 
   async function attempt(signal: AbortSignal): Promise<Ready | null> {
     await waitForSynapse(signal);

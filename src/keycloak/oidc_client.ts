@@ -227,7 +227,8 @@ export function createOidcRegistration(o: OidcRegistrationOptions): OidcRegistra
       log.warn("Keycloak no longer accepts the registered client (deleted?); registering anew", {
         client_id: client.client_id,
         moved_to: aside,
-        note: "Synapse reads the client at start: restart Synapse after the new registration",
+        note:
+          "Synapse renders its configuration once: recreate its container after the new registration",
       });
     }
     return await register(signal);

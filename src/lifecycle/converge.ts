@@ -1,15 +1,16 @@
 /**
- * @module Brings Synapse to one person's wish, idempotently: every step first asks or tolerates
- * "already so", so repeating it after a crash or a duplicate callback changes nothing.
+ * @module Brings Synapse to one person's wish: looks at what `plan()` needs, plans, and runs the
+ * plan's actions. Every action tolerates "already so", so repeating it after a crash or a
+ * duplicate callback changes nothing.
  */
 import type { SynapseCaller } from "../synapse/http.ts";
 import { adminJoin, joinedRooms, kick } from "../synapse/membership.ts";
 import { type AdminUser, deactivateUser, getUser } from "../synapse/users.ts";
 import type { RoomIds } from "../matrix/deployment.ts";
 import type { PowerLevelWriter } from "../rooms/power_levels.ts";
-import { ADMIN_LEVEL, PUBLIC_ROOMS } from "../rooms/spec.ts";
 import type { Wish } from "./wish.ts";
 import { LOGIN_RECHECK_MS, WAITING_FOR_LOGIN } from "./login_watch.ts";
+import { type Action, needsJoinedRooms, plan } from "./plan.ts";
 
 export interface ConvergeContext {
   /** Calls as the bot. */
@@ -48,41 +49,41 @@ export async function converge(
   wish: Wish,
   prepared: Prepared = {},
 ): Promise<ConvergeResult> {
-  const user = prepared.user ?? await getUser(ctx.synapse, userId);
-  // People are never server admins; the bot, its recovery admins and operators are. Acting on
-  // such an account (kick, deactivate, a lower level) could lock the service out of Synapse.
-  if (user?.admin) {
-    return {
-      kind: "done",
-      detail: `${userId} is a Synapse server admin, not a person's account; left untouched`,
-    };
+  const account = prepared.user ?? await getUser(ctx.synapse, userId);
+  // One look at where the person is, then only the joins that are missing: a promotion of a
+  // member is then one join, not five joins and five membership checks.
+  const joined = needsJoinedRooms(wish, account, prepared.firstTime ?? false)
+    ? new Set(await joinedRooms(ctx.synapse, userId))
+    : null;
+  const decided = plan(userId, wish, ctx.rooms, { account, joined });
+  if (decided.kind === "done") return decided;
+  if (decided.kind === "wait") {
+    return { kind: "waiting", reason: decided.reason, retryMs: decided.retryMs };
   }
-  if (wish.revoked) {
-    return await _revoke(ctx, userId, user !== null && !user.deactivated, user !== null);
-  }
-  if (user === null) {
-    return { kind: "waiting", reason: WAITING_FOR_LOGIN, retryMs: LOGIN_RECHECK_MS };
-  }
-  // The admin join API joins deactivated users too; a deactivated account is never touched.
-  if (user.deactivated) {
-    return { kind: "done", detail: `${userId} is deactivated in Synapse; nothing joined` };
-  }
+  const outcome = await execute(ctx, userId, decided.actions, prepared);
+  return outcome ?? { kind: "done", detail: decided.detail };
+}
 
-  // One look at where the person is, then only the joins (and the kick) that are missing: a
-  // promotion of a member is then one join, not five joins and five membership checks.
-  const already = new Set(prepared.firstTime ? [] : await joinedRooms(ctx.synapse, userId));
-  const level = wish.admin ? ADMIN_LEVEL : wish.everAdmin ? null : undefined;
-  // Levels go to the serialiser in parallel with the joins: promotions arriving together then
-  // meet in the same power-level write.
-  const levels = level === undefined ? Promise.resolve() : _levels(ctx, userId, level, prepared);
-  const wanted = [
-    ...(wish.member ? PUBLIC_ROOMS.map((key) => ctx.rooms[key]) : []),
-    ...(wish.admin ? [ctx.rooms.admin] : []),
-  ];
+/**
+ * Runs a plan's actions: a deactivation first; then the level writes, handed to the serialiser
+ * alongside the joins (which run in order) so that people converging together meet in one
+ * power-level write; then kicks; then the wait for Synapse to part a revoked person's rooms.
+ * Returns why the plan could not finish, or `null` when every action held.
+ */
+export async function execute(
+  ctx: ConvergeContext,
+  userId: string,
+  actions: readonly Action[],
+  prepared: Prepared = {},
+): Promise<ConvergeResult | null> {
+  if (actions.some((a) => a.kind === "deactivate")) {
+    await deactivateUser(ctx.synapse, userId, true);
+  }
+  const levels = _setLevels(ctx, userId, actions, prepared);
   const joins = (async () => {
-    for (const roomId of wanted) {
-      if (already.has(roomId)) continue;
-      if (await adminJoin(ctx.synapse, roomId, userId) === "userMissing") return "userMissing";
+    for (const a of actions) {
+      if (a.kind !== "join") continue;
+      if (await adminJoin(ctx.synapse, a.roomId, userId) === "userMissing") return "userMissing";
     }
     return "joined";
   })();
@@ -90,63 +91,43 @@ export async function converge(
   if (joined === "userMissing") {
     return { kind: "waiting", reason: WAITING_FOR_LOGIN, retryMs: LOGIN_RECHECK_MS };
   }
-  if (wish.admin) {
-    return {
-      kind: "done",
-      detail: `${userId} is an admin: level ${ADMIN_LEVEL}, in the admin room`,
-    };
+  for (const a of actions) {
+    if (a.kind === "kick") await kick(ctx.synapse, a.roomId, userId, a.reason);
   }
-  // Kicked even when not joined: a pending invitation (a promotion's join cut short) would let
-  // the ex-admin in; kicking it withdraws it.
-  if (wish.everAdmin) {
-    await kick(ctx.synapse, ctx.rooms.admin, userId, "No longer an admin in Deploy App");
-  }
-  return {
-    kind: "done",
-    detail: wish.member
-      ? `${userId} is a member of the Space and public rooms`
-      : `${userId} has no admin rights`,
-  };
+  if (actions.some((a) => a.kind === "confirmParted")) return await _confirmParted(ctx, userId);
+  return null;
 }
 
-/** `level` for `userId` in every public room: the prepared write if it stuck, else a new one. */
-async function _levels(
+/** The plan's level writes: none when priming already handed the same ones over and they held. */
+async function _setLevels(
   ctx: ConvergeContext,
   userId: string,
-  level: number | null,
+  actions: readonly Action[],
   prepared: Prepared,
 ): Promise<void> {
+  const writes = actions.flatMap((a) => a.kind === "setLevel" ? [a] : []);
+  if (writes.length === 0) return;
   if (prepared.levels !== undefined && await prepared.levels) return;
-  await Promise.all(PUBLIC_ROOMS.map((key) => ctx.levels.set(ctx.rooms[key], { userId, level })));
+  await Promise.all(writes.map((a) => ctx.levels.set(a.roomId, { userId, level: a.level })));
 }
 
-async function _revoke(
+/**
+ * Synapse answers a deactivation before it has parted the rooms; it usually takes well under a
+ * second, so look a few times before handing the wish back to the queue.
+ */
+async function _confirmParted(
   ctx: ConvergeContext,
   userId: string,
-  active: boolean,
-  exists: boolean,
-): Promise<ConvergeResult> {
-  if (!exists) {
-    return { kind: "done", detail: `${userId} has no Matrix account; nothing to deactivate` };
-  }
-  if (active) await deactivateUser(ctx.synapse, userId, true);
-  // A revoked person keeps no power-level entry (the rooms' state stays bounded).
-  await Promise.all(
-    PUBLIC_ROOMS.map((key) => ctx.levels.set(ctx.rooms[key], { userId, level: null })),
-  );
-  // Synapse answers before it has parted the rooms; done only once it has. It usually takes
-  // well under a second, so look a few times before handing the wish back to the queue.
+): Promise<ConvergeResult | null> {
   let rooms = await joinedRooms(ctx.synapse, userId);
   for (let i = 0; i < 10 && rooms.length > 0; i++) {
     await new Promise((r) => setTimeout(r, 100));
     rooms = await joinedRooms(ctx.synapse, userId);
   }
-  if (rooms.length > 0) {
-    return {
-      kind: "waiting",
-      reason: `Synapse is still removing ${userId} from ${rooms.length} rooms`,
-      retryMs: 500,
-    };
-  }
-  return { kind: "done", detail: `${userId} is deactivated and erased, and has left every room` };
+  if (rooms.length === 0) return null;
+  return {
+    kind: "waiting",
+    reason: `Synapse is still removing ${userId} from ${rooms.length} rooms`,
+    retryMs: 500,
+  };
 }

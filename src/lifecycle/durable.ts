@@ -6,11 +6,11 @@ import type { Logger } from "../log/logger.ts";
 import type { WishStore } from "../store/wishes.ts";
 import type { Lifecycle, LifecycleOutcome } from "./lifecycle.ts";
 import { nextWish } from "./wish.ts";
-import type { Worker } from "./worker.ts";
+import type { WorkerQueue } from "./worker.ts";
 
 export interface DurableLifecycleOptions {
   readonly store: WishStore;
-  readonly worker: Worker;
+  readonly worker: WorkerQueue;
   readonly log: Logger;
   /**
    * How long a callback may wait to answer "applied" instead of "accepted". The default is not

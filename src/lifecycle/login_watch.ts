@@ -8,6 +8,7 @@ import type { Logger } from "../log/logger.ts";
 import type { SynapseCaller } from "../synapse/http.ts";
 import { newestUsers } from "../synapse/users.ts";
 import type { LoginWatermark, WishStore } from "../store/wishes.ts";
+import { backoffMs } from "../util/sleep.ts";
 
 /** What converge reports while a person has no Matrix account yet. */
 export const WAITING_FOR_LOGIN = "the person has not logged in to Matrix yet";
@@ -21,10 +22,7 @@ export const LOGIN_RECHECK_MAX_MS = 24 * 3_600_000;
  * day. Only a safety net — the watch below makes the wish due as soon as the account appears.
  */
 export function loginRecheckMs(attempts: number): number {
-  return Math.min(
-    LOGIN_RECHECK_MAX_MS,
-    LOGIN_RECHECK_MS * 2 ** Math.min(Math.max(attempts, 0), 20),
-  );
+  return backoffMs(attempts, LOGIN_RECHECK_MS, LOGIN_RECHECK_MAX_MS);
 }
 
 /** After this long, no new account is created with a given creation second (clock skew margin). */

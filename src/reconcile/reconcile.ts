@@ -8,7 +8,7 @@ import type { Registry } from "../metrics/registry.ts";
 import { callsignToUserId, reservedAccount, rmOwnAccount } from "../matrix/mxid.ts";
 import type { Lifecycle, LifecycleAction } from "../lifecycle/lifecycle.ts";
 import type { WishStore } from "../store/wishes.ts";
-import type { PeopleResult } from "./rm_client.ts";
+import type { PeopleResult } from "../rm/product_api.ts";
 
 export interface PlannedChange {
   readonly userId: string;
@@ -86,7 +86,7 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
   async function once(dryRun: boolean): Promise<ReconcileReport> {
     const people = await o.fetchPeople();
     if (!people.ok || people.people.length === 0) {
-      const error = people.ok ? "RM's list is empty; refusing to act on it" : people.error;
+      const error = people.ok ? "RM's list is empty; refusing to act on it" : people.message;
       o.metrics.inc("matrixrmapi_reconcile_runs_total", { result: "failed" });
       o.log.error("reconcile: not acting on RM's people list", { error });
       return { ok: false, dryRun, people: 0, changes: [], driftCorrections: 0, error };

@@ -1,8 +1,9 @@
 /**
- * @module Rasenmaeher's product API as a client (ky): `sign_csr` with the manifest's one-time
- * JWT, `renew_csr` and `kctoken` over mTLS with the current pair. Replies are parsed with zod;
- * failures come back as results that say whether trying again can help. No token ever reaches a
- * message.
+ * @module Rasenmaeher's product API as a client (ky), the one client of RM: `sign_csr` with the
+ * manifest's one-time JWT; `renew_csr`, `kctoken` and the people list over mTLS with the current
+ * pair. Replies are parsed with zod (a partial or malformed answer is a failure, never an empty
+ * truth); failures come back as results that say whether trying again can help. No token ever
+ * reaches a message.
  */
 import ky from "ky";
 import { z } from "zod";
@@ -19,6 +20,16 @@ const CertificatesReply = z.object({ ca: z.string(), certificate: z.string().min
 /** What RM's `kctoken` answers (`KCClientToken`): a Keycloak initial access token. */
 const KcTokenReply = z.object({ token: z.string().min(1) }).loose();
 
+/** A person on RM's list (`GET api/v1/people/list?revoked=true`). */
+export const Person = z.object({
+  callsign: z.string().min(1),
+  roles: z.array(z.string()),
+  extra: z.record(z.string(), z.unknown()).nullable(),
+  revoked: z.string().nullable(),
+});
+export type Person = z.infer<typeof Person>;
+const PeopleReply = z.object({ callsign_list: z.array(Person) });
+
 /** `unreachable`: network, timeout or 5xx (try again); `refused`: RM said no (4xx). */
 export interface RmFailure {
   readonly ok: false;
@@ -33,6 +44,8 @@ export type SignResult =
 
 export type KcTokenResult = { readonly ok: true; readonly token: string } | RmFailure;
 
+export type PeopleResult = { readonly ok: true; readonly people: readonly Person[] } | RmFailure;
+
 export interface RmProductApi {
   /** `POST {init}api/v1/product/sign_csr` with `Authorization: Bearer <csr_jwt>`. */
   signCsr(csrPem: string, csrJwt: string): Promise<SignResult>;
@@ -40,6 +53,8 @@ export interface RmProductApi {
   renewCsr(csrPem: string, pair: ClientPair): Promise<SignResult>;
   /** `POST {mtls}api/v1/product/kctoken` (no body): an initial access token for Keycloak. */
   kcToken(pair: ClientPair): Promise<KcTokenResult>;
+  /** `GET {mtls}api/v1/people/list?revoked=true`, authenticated by `pair`. */
+  peopleList(pair: ClientPair): Promise<PeopleResult>;
 }
 
 export interface RmProductApiOptions {
@@ -61,11 +76,11 @@ export function unescapePem(text: string): string {
 export function createRmProductApi(o: RmProductApiOptions): RmProductApi {
   const timeout = o.timeoutMs ?? 30_000;
 
-  async function post<T>(
+  async function call<T>(
     base: string | null,
     baseName: string,
     path: string,
-    init: { csrPem?: string; bearer?: string; pair?: ClientPair },
+    init: { method?: "GET" | "POST"; csrPem?: string; bearer?: string; pair?: ClientPair },
     schema: z.ZodType<T>,
   ): Promise<{ readonly ok: true; readonly reply: T } | RmFailure> {
     if (base === null) {
@@ -81,9 +96,11 @@ export function createRmProductApi(o: RmProductApiOptions): RmProductApi {
       caCerts: [...await o.caPems()],
       ...(init.pair === undefined ? {} : { cert: init.pair.certPem, key: init.pair.keyPem }),
     });
-    const where = `POST ${url.pathname} on ${url.host}`;
+    const method = init.method ?? "POST";
+    const where = `${method} ${url.pathname} on ${url.host}`;
     try {
-      const res = await ky.post(url, {
+      const res = await ky(url, {
+        method,
         ...(init.csrPem === undefined ? {} : { json: { csr: init.csrPem } }),
         headers: init.bearer === undefined ? {} : { authorization: `Bearer ${init.bearer}` },
         timeout,
@@ -136,21 +153,28 @@ export function createRmProductApi(o: RmProductApiOptions): RmProductApi {
   return {
     signCsr: async (csrPem, csrJwt) =>
       certificates(
-        await post(o.initBaseUri, "init", "api/v1/product/sign_csr", {
+        await call(o.initBaseUri, "init", "api/v1/product/sign_csr", {
           csrPem,
           bearer: csrJwt,
         }, CertificatesReply),
       ),
     renewCsr: async (csrPem, pair) =>
       certificates(
-        await post(o.mtlsBaseUri, "mtls", "api/v1/product/renew_csr", {
+        await call(o.mtlsBaseUri, "mtls", "api/v1/product/renew_csr", {
           csrPem,
           pair,
         }, CertificatesReply),
       ),
     kcToken: async (pair) => {
-      const r = await post(o.mtlsBaseUri, "mtls", "api/v1/product/kctoken", { pair }, KcTokenReply);
+      const r = await call(o.mtlsBaseUri, "mtls", "api/v1/product/kctoken", { pair }, KcTokenReply);
       return r.ok ? { ok: true, token: r.reply.token } : r;
+    },
+    peopleList: async (pair) => {
+      const r = await call(o.mtlsBaseUri, "mtls", "api/v1/people/list?revoked=true", {
+        method: "GET",
+        pair,
+      }, PeopleReply);
+      return r.ok ? { ok: true, people: r.reply.callsign_list } : r;
     },
   };
 }

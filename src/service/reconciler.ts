@@ -10,14 +10,14 @@ import type { Registry } from "../metrics/registry.ts";
 import type { PowerLevelWriter } from "../rooms/power_levels.ts";
 import type { WishStore } from "../store/wishes.ts";
 import type { BotSession } from "../bootstrap/session.ts";
+import type { RmProductApi } from "../rm/product_api.ts";
 import { createReconciler, type Reconciler } from "../reconcile/reconcile.ts";
-import { fetchPeople } from "../reconcile/rm_client.ts";
 import { correctDrift } from "../reconcile/drift.ts";
 
 export interface ServiceReconcilerOptions {
   readonly config: Config;
   readonly certificate: CertificateManager;
-  readonly caPems: () => Promise<string[]>;
+  readonly rm: RmProductApi;
   readonly wishes: WishStore;
   readonly lifecycle: Lifecycle;
   readonly levels: PowerLevelWriter;
@@ -39,15 +39,12 @@ export function createServiceReconciler(o: ServiceReconcilerOptions): Reconciler
       if (pair === null) {
         return {
           ok: false as const,
-          error: `no product certificate yet (${o.certificate.status().phase})`,
+          kind: "unreachable" as const,
+          status: 0,
+          message: `no product certificate yet (${o.certificate.status().phase})`,
         };
       }
-      return await fetchPeople({
-        baseUri: base,
-        certPem: pair.certPem,
-        keyPem: pair.keyPem,
-        caPems: await o.caPems(),
-      }).catch((err) => ({ ok: false as const, error: `cannot call RM: ${err}` }));
+      return await o.rm.peopleList(pair);
     },
     wishes: o.wishes,
     lifecycle: o.lifecycle,

@@ -145,7 +145,7 @@ export function createService(o: ServiceOptions): Service {
   const reconciler = createServiceReconciler({
     config,
     certificate,
-    caPems,
+    rm,
     wishes,
     lifecycle,
     levels,

@@ -14,7 +14,12 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Capped exponential backoff: `firstMs` × 2^attempt, never above `capMs`. */
+/**
+ * Capped exponential backoff, the one formula of every retrying loop: `firstMs` × 2^attempt
+ * (attempt 0 waits `firstMs`), never above `capMs`; a negative attempt counts as 0.
+ *
+ * @example backoffMs(3, 1000, 60_000) // 8000
+ */
 export function backoffMs(attempt: number, firstMs: number, capMs: number): number {
-  return Math.min(capMs, firstMs * 2 ** Math.min(attempt, 30));
+  return Math.min(capMs, firstMs * 2 ** Math.min(Math.max(attempt, 0), 30));
 }

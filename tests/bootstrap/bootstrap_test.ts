@@ -186,7 +186,7 @@ if (homeserver !== null) {
 synapseTest(
   "two room creators racing for the same aliases converge on the same rooms",
   async (hs) => {
-    const { ensureRooms } = await import("../../src/bootstrap/rooms.ts");
+    const { ensureRooms } = await import("../../src/rooms/ensure.ts");
     const { createMemoryLogger } = await import("../../src/log/logger.ts");
     const dep = newDeployment(hs);
     await using kv = await Deno.openKv(":memory:");

@@ -22,7 +22,7 @@ function untouchableRm(): RmProductApi & { calls: number } {
       message: "no",
     });
   };
-  const rm = { calls: 0, signCsr: refuse, renewCsr: refuse, kcToken: refuse };
+  const rm = { calls: 0, signCsr: refuse, renewCsr: refuse, kcToken: refuse, peopleList: refuse };
   return rm;
 }
 

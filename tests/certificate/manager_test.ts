@@ -11,7 +11,6 @@ import {
   renewAt,
 } from "../../src/certificate/manager.ts";
 import { createRmProductApi } from "../../src/rm/product_api.ts";
-import { fetchPeople } from "../../src/reconcile/rm_client.ts";
 import { parseBundle } from "../../src/certificate/verify.ts";
 import { buildCsr, generateKeyPair, privateKeyPem } from "../../src/certificate/keys.ts";
 import { swapPair } from "../../src/certificate/files.ts";
@@ -83,12 +82,11 @@ async function harness(shared?: { pki: TestPki; rm: FakeRm }): Promise<Harness> 
 
 /** RM's people list over mTLS with `pair`: proves RM's mTLS host accepts the identity. */
 const askRm = (h: Harness, pair: { certPem: string; keyPem: string }) =>
-  fetchPeople({
-    baseUri: h.rm.baseUri,
-    certPem: pair.certPem,
-    keyPem: pair.keyPem,
-    caPems: [h.pki.chainPem],
-  });
+  createRmProductApi({
+    initBaseUri: null,
+    mtlsBaseUri: h.rm.baseUri,
+    caPems: () => Promise.resolve([h.pki.chainPem]),
+  }).peopleList(pair);
 const serialOf = (pem: string) => parseBundle(pem)[0]!.serialNumber;
 const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
 

@@ -113,8 +113,15 @@ keycloakTest("a fresh volume registers one client with Synapse's exact callback"
   assert.equal(clients[0]!.clientId, file.client_id);
   assert.deepEqual(clients[0]!.redirectUris, [CALLBACK], "exactly the callback, not *");
   assert.equal(task.status().clientId, file.client_id);
-  assert.equal(f.rm.calls.kcToken, 1);
-  assert.deepEqual(f.rm.callers, [PRODUCT], "kctoken was called with the product certificate");
+  // A one-second token may expire between RM and Keycloak on a loaded machine: each one Keycloak
+  // refused is logged and replaced at once, so the tokens fetched are one plus those refusals.
+  const refused = f.log.lines.filter((l) => l.includes("fetching another at once")).length;
+  assert.equal(f.rm.calls.kcToken, 1 + refused, "one token per attempt, a refused one replaced");
+  assert.ok(refused < 3, "registered within the three tokens of one attempt");
+  assert.ok(
+    f.rm.callers.length > 0 && f.rm.callers.every((c) => c === PRODUCT),
+    "kctoken was called with the product certificate",
+  );
   for (const secret of [file.client_secret, file.registration_access_token] as string[]) {
     assert.ok(!f.log.lines.some((l) => l.includes(secret)), "no secret in the log");
   }
@@ -125,10 +132,11 @@ keycloakTest("a restart checks the client and registers none", async (kc) => {
   const first = f.start();
   await waitFor("registration", () => first.status().phase === "ready");
   const before = await f.file();
+  const tokens = f.rm.calls.kcToken;
   const again = f.start();
   await waitFor("check", () => again.status().phase === "ready");
   assert.equal((await f.clients()).length, 1, "zero new clients");
-  assert.equal(f.rm.calls.kcToken, 1, "no new initial access token either");
+  assert.equal(f.rm.calls.kcToken, tokens, "no new initial access token either");
   assert.equal((await f.file()).client_id, before.client_id);
 });
 

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { createDurableLifecycle } from "../../src/lifecycle/durable.ts";
 import { createWishStore } from "../../src/store/wishes.ts";
 import { createMemoryLogger } from "../../src/log/logger.ts";
-import type { Worker } from "../../src/lifecycle/worker.ts";
+import type { WorkerQueue } from "../../src/lifecycle/worker.ts";
 
 /** A worker that never applies anything and records whether anyone waited for it. */
-function idleWorker(): Worker & { waits: number; wakes: number } {
+function idleWorker(): WorkerQueue & { waits: number; wakes: number } {
   const w = {
     waits: 0,
     wakes: 0,
@@ -16,7 +16,7 @@ function idleWorker(): Worker & { waits: number; wakes: number } {
       return new Promise<boolean>(() => {}); // never settles: a wait would hang the answer
     },
   };
-  return w as unknown as Worker & { waits: number; wakes: number };
+  return w;
 }
 
 Deno.test("createDurableLifecycle() answers as soon as the wish is committed, by default", async () => {

@@ -5,12 +5,12 @@
 import assert from "node:assert/strict";
 import { createDurableLifecycle } from "../../src/lifecycle/durable.ts";
 import type { LifecycleAction } from "../../src/lifecycle/lifecycle.ts";
-import type { Worker } from "../../src/lifecycle/worker.ts";
+import type { WorkerQueue } from "../../src/lifecycle/worker.ts";
 import { createMemoryLogger } from "../../src/log/logger.ts";
 import { createWishStore } from "../../src/store/wishes.ts";
 
 /** A worker that applies nothing and counts how often it was woken or waited for. */
-function idleWorker() {
+function idleWorker(): WorkerQueue & { wakes: number; waits: number } {
   const w = {
     wakes: 0,
     waits: 0,
@@ -21,7 +21,7 @@ function idleWorker() {
       return Promise.resolve(false);
     },
   };
-  return w as unknown as Worker & { wakes: number; waits: number };
+  return w;
 }
 
 /** `kv` whose commits fail while `broken.on` is set (reads still work): a full or locked disk. */

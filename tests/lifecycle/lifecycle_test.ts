@@ -81,7 +81,7 @@ synapseTest(
       assert.equal(Object.keys(users).length, 51, `no stray users in ${k}`);
       assert.equal((pl?.events as Record<string, number>)["m.room.power_levels"], 100);
     }
-    const stats = f.worker.levels()?.stats();
+    const stats = f.levels.stats();
     // Naively 200 writes (50 people × 4 rooms); coalesced, about one per room.
     assert.ok(
       stats !== undefined && stats.writes <= 20,

@@ -3,7 +3,7 @@
  * to the spec: hand edits repaired and counted, dry runs, admins' levels per the wishes.
  */
 import assert from "node:assert/strict";
-import { ensureRooms } from "../../src/bootstrap/rooms.ts";
+import { ensureRooms } from "../../src/rooms/ensure.ts";
 import type { Wish } from "../../src/lifecycle/wish.ts";
 import { createMemoryLogger } from "../../src/log/logger.ts";
 import type { RoomIds } from "../../src/matrix/deployment.ts";

@@ -5,7 +5,7 @@ import { lifecycleFixture } from "../support/lifecycle.ts";
 import { startFakeRm } from "../support/fake_rm.ts";
 import { createTestPki } from "../../tools/dev/pki.ts";
 import { createReconciler } from "../../src/reconcile/reconcile.ts";
-import { fetchPeople } from "../../src/reconcile/rm_client.ts";
+import { createRmProductApi } from "../../src/rm/product_api.ts";
 import { correctDrift } from "../../src/reconcile/drift.ts";
 import { createMemoryLogger } from "../../src/log/logger.ts";
 import { createRegistry, METRICS } from "../../src/metrics/registry.ts";
@@ -24,12 +24,11 @@ async function setup(hs: TestHomeserver) {
   const metrics = createRegistry(METRICS);
   const reconciler = createReconciler({
     fetchPeople: () =>
-      fetchPeople({
-        baseUri: rm.baseUri,
-        certPem: product.certPem,
-        keyPem: product.keyPem,
-        caPems: [pki.chainPem],
-      }),
+      createRmProductApi({
+        initBaseUri: null,
+        mtlsBaseUri: rm.baseUri,
+        caPems: () => Promise.resolve([pki.chainPem]),
+      }).peopleList(product),
     wishes: f.store,
     lifecycle: f.lifecycle,
     serverName: hs.serverName,

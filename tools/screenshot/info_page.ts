@@ -1,6 +1,6 @@
 // deno-lint-ignore-file no-console
 /**
- * @module Screenshot of the info page as RM's web UI would show it, for the README: the page's
+ * @module Screenshot of the info page as RM's web UI would show it, for docs/operations/page.md: the page's
  * Markdown (exactly what `POST /api/v2/clients/{lang}/info.md` answers, for an example deployment
  * and person) rendered to HTML by `marked`, in a card like RM's product page, photographed by
  * headless Chromium (Debian's `chromium` package: `apt-get install -y chromium`).

@@ -1,7 +1,7 @@
 /**
  * @module The bootstrap's room step: find each room by alias or create it (surviving alias
  * races), created with the spec's state from its first event. Bringing existing rooms to the
- * spec is `rooms/state.ts`, shared with the drift pass.
+ * spec is `state.ts`, shared with the drift pass.
  */
 import type { Logger } from "../log/logger.ts";
 import {
@@ -14,7 +14,7 @@ import {
 import type { SynapseCaller } from "../synapse/http.ts";
 import { createRoom, makeRoomAdmin, resolveAlias } from "../synapse/rooms.ts";
 import { roomMembers } from "../synapse/membership.ts";
-import { desiredPowerLevels, ENCRYPTION, ROOM_VERSION } from "../rooms/spec.ts";
+import { desiredPowerLevels, ENCRYPTION, ROOM_VERSION } from "./spec.ts";
 
 export interface RoomContext {
   /** Calls as the bot, with the token the bootstrap just obtained. */
