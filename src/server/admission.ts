@@ -2,6 +2,11 @@
  * @module Who may hold a connection: counts per listener, per source address, per TLS stage and
  * per certificate identity, and the decision to admit or refuse. Pure bookkeeping (no sockets),
  * so every budget is tested as data; `guard.ts` applies the decisions to node's servers.
+ *
+ * When the handshake budget is full, a newcomer is not refused while another address holds at
+ * least two more connections in their handshake than the newcomer's: that address's oldest one is
+ * evicted instead. So a few addresses cannot starve anyone of handshakes, RM included, even when
+ * RM's address has no priority; only as many addresses as the budget, each with one connection, can.
  */
 
 /** The budgets of one listener. Addresses marked `priority` are held to `maxConnections` only. */
@@ -26,7 +31,9 @@ export type RefusalReason =
   | "address_full"
   | "handshakes_full"
   | "address_handshakes_full"
-  | "identity_full";
+  | "identity_full"
+  /** Not a refusal of the newcomer: the connection closed to make room for it. */
+  | "evicted";
 
 /** One admitted connection, as the bookkeeping knows it. */
 export interface Ticket {
@@ -51,7 +58,7 @@ export interface Admission {
   admit(
     address: string,
     options: { priority: boolean; tls: boolean },
-  ): { ticket: Ticket } | { refused: RefusalReason };
+  ): { ticket: Ticket; evicted?: Ticket } | { refused: RefusalReason };
   /**
    * The handshake of `ticket` is done and its certificate is `identity` (`null`: exempt from
    * the identity cap). Returns why the connection must now be refused, or `null`.
@@ -67,7 +74,8 @@ export function createAdmission(policy: AdmissionPolicy): Admission {
   let open = 0;
   let ordinary = 0;
   let handshaking = 0;
-  const perAddress = new Map<string, { open: number; handshaking: number }>();
+  // Per address: connections open, and those in their handshake, oldest first.
+  const perAddress = new Map<string, { open: number; shaking: Set<Ticket> }>();
   const perIdentity = new Map<string, number>();
 
   function _refusal(address: string, priority: boolean, tls: boolean): RefusalReason | null {
@@ -78,7 +86,7 @@ export function createAdmission(policy: AdmissionPolicy): Admission {
     if ((here?.open ?? 0) >= policy.maxPerAddress) return "address_full";
     if (!tls) return null;
     if (handshaking >= policy.maxHandshakes) return "handshakes_full";
-    if ((here?.handshaking ?? 0) >= policy.maxHandshakesPerAddress) {
+    if ((here?.shaking.size ?? 0) >= policy.maxHandshakesPerAddress) {
       return "address_handshakes_full";
     }
     return null;
@@ -89,13 +97,49 @@ export function createAdmission(policy: AdmissionPolicy): Admission {
     ticket.handshaking = false;
     if (ticket.priority) return;
     handshaking--;
+    perAddress.get(ticket.address)?.shaking.delete(ticket);
+  }
+
+  /** The oldest handshake of an address holding two or more than `address` does, if any. */
+  function _fairVictim(address: string): Ticket | null {
+    const mine = perAddress.get(address)?.shaking.size ?? 0;
+    let most: Set<Ticket> | null = null;
+    for (const entry of perAddress.values()) {
+      if (entry.shaking.size > (most?.size ?? 0)) most = entry.shaking;
+    }
+    if (most === null || most.size < mine + 2) return null;
+    return most.values().next().value ?? null;
+  }
+
+  function _release(ticket: Ticket): void {
+    if (ticket.released) return;
+    _leaveHandshake(ticket);
+    ticket.released = true;
+    open--;
+    if (ticket.identity !== null) {
+      const held = (perIdentity.get(ticket.identity) ?? 1) - 1;
+      if (held <= 0) perIdentity.delete(ticket.identity);
+      else perIdentity.set(ticket.identity, held);
+    }
+    if (ticket.priority) return;
+    ordinary--;
     const here = perAddress.get(ticket.address);
-    if (here !== undefined) here.handshaking--;
+    if (here === undefined) return;
+    here.open--;
+    if (here.open <= 0) perAddress.delete(ticket.address);
   }
 
   return {
     admit(address, { priority, tls }) {
-      const refused = _refusal(address, priority, tls);
+      let refused = _refusal(address, priority, tls);
+      let evicted: Ticket | null = null;
+      if (refused === "handshakes_full") {
+        evicted = _fairVictim(address);
+        if (evicted !== null) {
+          _release(evicted);
+          refused = _refusal(address, priority, tls);
+        }
+      }
       if (refused !== null) return { refused };
       open++;
       const ticket: Ticket = {
@@ -105,16 +149,17 @@ export function createAdmission(policy: AdmissionPolicy): Admission {
         identity: null,
         released: false,
       };
-      if (priority) return { ticket };
+      const admitted = evicted === null ? { ticket } : { ticket, evicted };
+      if (priority) return admitted;
       ordinary++;
-      const here = perAddress.get(address) ?? { open: 0, handshaking: 0 };
+      const here = perAddress.get(address) ?? { open: 0, shaking: new Set<Ticket>() };
       here.open++;
       if (tls) {
-        here.handshaking++;
+        here.shaking.add(ticket);
         handshaking++;
       }
       perAddress.set(address, here);
-      return { ticket };
+      return admitted;
     },
     handshaken(ticket, identity) {
       _leaveHandshake(ticket);
@@ -125,23 +170,7 @@ export function createAdmission(policy: AdmissionPolicy): Admission {
       ticket.identity = identity;
       return null;
     },
-    release(ticket) {
-      if (ticket.released) return;
-      _leaveHandshake(ticket);
-      ticket.released = true;
-      open--;
-      if (ticket.identity !== null) {
-        const held = (perIdentity.get(ticket.identity) ?? 1) - 1;
-        if (held <= 0) perIdentity.delete(ticket.identity);
-        else perIdentity.set(ticket.identity, held);
-      }
-      if (ticket.priority) return;
-      ordinary--;
-      const here = perAddress.get(ticket.address);
-      if (here === undefined) return;
-      here.open--;
-      if (here.open <= 0) perAddress.delete(ticket.address);
-    },
+    release: _release,
     stats: () => ({ open, ordinary, handshaking, addresses: perAddress.size }),
   };
 }

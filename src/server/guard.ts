@@ -59,6 +59,7 @@ export function guardConnections(server: HttpServer | HttpsServer, o: GuardOptio
   const report = o.onEvent ?? (() => {});
   // The TLS socket of secureConnection wraps the TCP socket of `connection`: joined by the peer.
   const tickets = new Map<string, Ticket>();
+  const shaking = new Map<Ticket, Socket>(); // TLS connections still in their handshake
   const timedOut = new WeakSet<IncomingMessage>();
   const listener = o.tls ? "mtls" : "plain";
 
@@ -77,17 +78,34 @@ export function guardConnections(server: HttpServer | HttpsServer, o: GuardOptio
     const address = socket.remoteAddress ?? "";
     const verdict = admission.admit(address, { priority: o.priority(address), tls: o.tls });
     if ("refused" in verdict) return refuse(socket, verdict.refused);
-    const { ticket } = verdict;
+    const { ticket, evicted } = verdict;
+    if (evicted !== undefined) _evict(evicted);
     const key = _peerKey(socket);
     tickets.set(key, ticket);
     let timer: ReturnType<typeof setTimeout> | undefined;
-    if (o.tls) timer = _handshakeTimer(socket, ticket);
+    if (o.tls) {
+      timer = _handshakeTimer(socket, ticket);
+      shaking.set(ticket, socket);
+    }
     socket.once("close", () => {
       clearTimeout(timer);
       admission.release(ticket);
+      shaking.delete(ticket);
       if (tickets.get(key) === ticket) tickets.delete(key);
     });
   });
+
+  /** Closes a connection still in its handshake to make room for a fairer share. */
+  function _evict(ticket: Ticket): void {
+    const socket = shaking.get(ticket);
+    shaking.delete(ticket);
+    socket?.destroy();
+    report({ kind: "refused", reason: "evicted" });
+    notice("warn", "closed a connection in its TLS handshake to make room for another address", {
+      listener,
+      peer: ticket.address,
+    });
+  }
 
   function _handshakeTimer(socket: Socket, ticket: Ticket): ReturnType<typeof setTimeout> {
     return setTimeout(function handshakeTimedOut() {
@@ -129,6 +147,7 @@ export function guardConnections(server: HttpServer | HttpsServer, o: GuardOptio
     handshaken(socket, identity) {
       const ticket = tickets.get(_peerKey(socket));
       if (ticket === undefined) return true; // accepted before the guard existed: never here
+      shaking.delete(ticket);
       // In case the TLS socket's close is the only one this connection reports.
       socket.once("close", () => admission.release(ticket));
       const refused = admission.handshaken(ticket, identity);

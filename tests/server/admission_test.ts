@@ -88,3 +88,23 @@ Deno.test("admissionPolicy() keeps a quarter of HTTP_MAX_CONNECTIONS for priorit
   // A burst of hundreds of callbacks from one address fits the defaults.
   assert.ok(p.maxPerAddress >= 500 && p.maxHandshakesPerAddress >= 500);
 });
+
+Deno.test("createAdmission() evicts the oldest handshake of the biggest holder for an address holding fewer", () => {
+  const a = createAdmission(POLICY);
+  const first = [1, 2, 3].map(() => ticketOf(a.admit("10.0.0.2", ORDINARY)));
+  [1, 2, 3].forEach(() => ticketOf(a.admit("10.0.0.3", ORDINARY)));
+  // Full (6): RM's address, without priority, holding none, gets in all the same.
+  const rm = a.admit("10.0.0.9", ORDINARY);
+  assert.ok("ticket" in rm && rm.evicted === first[0], "the oldest of 10.0.0.2's is evicted");
+  assert.equal(first[0]!.released, true);
+  const again = a.admit("10.0.0.9", ORDINARY);
+  assert.ok("ticket" in again && again.evicted?.address === "10.0.0.3");
+  // Now nobody holds two more than 10.0.0.9 (2, 2, 2): a fair share, so refused.
+  assert.deepEqual(a.admit("10.0.0.9", ORDINARY), { refused: "handshakes_full" });
+  assert.deepEqual(a.admit("10.0.0.2", ORDINARY), { refused: "handshakes_full" });
+  // Many addresses with one each: nothing to take, the budget holds.
+  const b = createAdmission(POLICY);
+  for (let i = 0; i < 6; i++) ticketOf(b.admit(`10.1.0.${i}`, ORDINARY));
+  assert.deepEqual(b.admit("10.0.0.9", ORDINARY), { refused: "handshakes_full" });
+  assert.deepEqual(a.stats().handshaking, 6);
+});
