@@ -113,7 +113,20 @@ function launch(s: ServiceProcess, person: Credentials): Attacker[] {
 }
 
 Deno.test("RM's callbacks are all answered while 4,500 connections from other addresses hold on", async () => {
-  const s = await startServiceProcess({ env: ATTACK_ENV });
+  await attackWhileRmCalls(ATTACK_ENV); // 127.0.0.1 has priority (the default)
+});
+
+Deno.test("without priority, RM still gets its handshakes: the budget is shared fairly", async () => {
+  // RM's address is no different from the attackers': it gets in by evicting their handshakes.
+  await attackWhileRmCalls({ ...ATTACK_ENV, HTTP_PRIORITY_ADDRESSES: "" }, { evictions: true });
+});
+
+/** Floods the service from 40 addresses, then RM calls from 127.0.0.1; asserts the outcome. */
+async function attackWhileRmCalls(
+  env: Record<string, string>,
+  expect: { evictions: boolean } = { evictions: false },
+): Promise<void> {
+  const s = await startServiceProcess({ env });
   const attackers: Attacker[] = [];
   let stopDrip = () => {};
   try {
@@ -209,6 +222,9 @@ Deno.test("RM's callbacks are all answered while 4,500 connections from other ad
       ["matrixrmapi_connections_timed_out_total", 'reason="handshake"'],
       ["matrixrmapi_connections_timed_out_total", 'listener="plain",reason="head"'],
     ];
+    if (expect.evictions) {
+      seen.push(["matrixrmapi_connections_refused_total", 'reason="evicted"']);
+    }
     for (const [name, labels] of seen) {
       assert.ok(await metric(s, name!, labels!) > 0, `no ${name}{${labels}} counted`);
     }
@@ -217,7 +233,7 @@ Deno.test("RM's callbacks are all answered while 4,500 connections from other ad
     for (const a of attackers) a.socket.destroy();
     await s.stop();
   }
-});
+}
 
 /** How many attackers of each kind, on each listener, and how long the slowest one stayed. */
 function _tally(attackers: readonly Attacker[]): Record<string, string> {
