@@ -13,6 +13,7 @@ import { reconcileRoomState } from "../rooms/state.ts";
 import type { PowerLevelWriter } from "../rooms/power_levels.ts";
 import { obtainBotToken } from "./token.ts";
 import { backoffMs, sleep } from "../util/sleep.ts";
+import { createPhases, type PhaseStatus } from "../util/phases.ts";
 
 export const BOOTSTRAP_PHASES = [
   "waiting_for_synapse",
@@ -26,17 +27,14 @@ export const BOOTSTRAP_PHASES = [
 ] as const;
 export type BootstrapPhase = typeof BOOTSTRAP_PHASES[number];
 
-export interface BootstrapStatus {
-  readonly phase: BootstrapPhase;
-  /** When the current phase began. */
-  readonly since: Date;
-  /** Attempts of the whole sequence so far (1 for the first). */
-  readonly attempt: number;
-  readonly lastError: string | null;
-  readonly lastErrorAt: Date | null;
+/** Besides the phase: the bot and, once found or made, the rooms. */
+interface BootstrapExtra {
   readonly botUserId: string;
   readonly rooms: RoomIds | null;
 }
+
+/** `attempt` counts attempts of the whole sequence so far (1 for the first). */
+export type BootstrapStatus = PhaseStatus<BootstrapPhase> & BootstrapExtra;
 
 /** What the lifecycle needs once the deployment is ready. */
 export interface Ready {
@@ -82,19 +80,14 @@ export function createBootstrap(o: BootstrapOptions): Bootstrap {
   const holder = o.holder ?? crypto.randomUUID();
   const [firstMs, capMs] = o.backoffMs ?? [500, 30_000];
   const leaseMs = o.leaseMs ?? 30_000;
-  let status: BootstrapStatus = {
-    phase: "waiting_for_synapse",
-    since: new Date(),
-    attempt: 0,
-    lastError: null,
-    lastErrorAt: null,
+  const phases = createPhases<BootstrapPhase, BootstrapExtra>("waiting_for_synapse", {
     botUserId,
     rooms: null,
-  };
+  });
   let readyState: Ready | null = null;
 
   const enter = (phase: BootstrapPhase) => {
-    if (status.phase !== phase) status = { ...status, phase, since: new Date() };
+    phases.enter(phase);
     o.log.debug("bootstrap phase", { phase });
   };
 
@@ -113,9 +106,7 @@ export function createBootstrap(o: BootstrapOptions): Bootstrap {
     }
   }
 
-  function _note(error: string) {
-    status = { ...status, lastError: error, lastErrorAt: new Date() };
-  }
+  const _note = phases.note;
   const _backoff = (i: number) => backoffMs(i, firstMs, capMs);
 
   async function attempt(signal: AbortSignal): Promise<Ready | null> {
@@ -162,7 +153,7 @@ export function createBootstrap(o: BootstrapOptions): Bootstrap {
         updatedAt: new Date().toISOString(),
       });
       readyState = { token: token.accessToken, botUserId, rooms: ids };
-      status = { ...status, rooms: ids };
+      phases.update({ rooms: ids });
       enter("ready");
       o.log.info("bootstrap complete", {
         rooms_created: created.length,
@@ -177,7 +168,7 @@ export function createBootstrap(o: BootstrapOptions): Bootstrap {
   }
 
   return {
-    status: () => status,
+    status: phases.status,
     ready: () => readyState,
     invalidate(reason) {
       if (readyState === null) return;
@@ -188,7 +179,7 @@ export function createBootstrap(o: BootstrapOptions): Bootstrap {
     },
     async run(signal) {
       for (let i = 0; !signal.aborted; i++) {
-        status = { ...status, attempt: i + 1 };
+        phases.update({ attempt: i + 1 });
         try {
           const ready = await attempt(signal);
           if (ready !== null || signal.aborted) return ready;

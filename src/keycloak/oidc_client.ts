@@ -9,6 +9,7 @@ import type { ClientPair, KcTokenResult } from "../rm/product_api.ts";
 import { setAside, writeAtomic } from "../certificate/files.ts";
 import { readTextOrNull } from "../config/config.ts";
 import { backoffMs, sleep } from "../util/sleep.ts";
+import { createPhases, type Phases, type PhaseStatus } from "../util/phases.ts";
 import { RegisteredClient, type RegistrationApi } from "./registration_api.ts";
 
 export const OIDC_PHASES = [
@@ -20,12 +21,8 @@ export const OIDC_PHASES = [
 ] as const;
 export type OidcPhase = typeof OIDC_PHASES[number];
 
-export interface OidcStatus {
-  readonly phase: OidcPhase;
-  readonly since: Date;
-  readonly attempt: number;
-  readonly lastError: string | null;
-  readonly lastErrorAt: Date | null;
+/** What the login client's status says besides its phase. */
+interface OidcExtra {
   /** The registered client's ID (public in OIDC; the secret is never shown). */
   readonly clientId: string | null;
   /** The one redirect URI the client allows: Synapse's own callback once Synapse told us. */
@@ -33,6 +30,8 @@ export interface OidcStatus {
   /** Whether Synapse confirmed that callback (`null`: Synapse not asked or not up yet). */
   readonly synapseConfirmed: boolean | null;
 }
+
+export type OidcStatus = PhaseStatus<OidcPhase> & OidcExtra;
 
 export interface OidcRegistration {
   run(signal: AbortSignal): Promise<void>;
@@ -76,90 +75,48 @@ export function createOidcRegistration(o: OidcRegistrationOptions): OidcRegistra
   const recheckMs = o.recheckMs ?? 3_600_000;
   const clientName = o.clientName ?? "Synapse";
   const log = o.log;
-  let status: OidcStatus = {
-    phase: "checking",
-    since: new Date(),
-    attempt: 0,
-    lastError: null,
-    lastErrorAt: null,
+  const phases = createPhases<OidcPhase, OidcExtra>("checking", {
     clientId: null,
     redirectUri: o.redirectUri,
     synapseConfirmed: null,
-  };
-
-  function enter(phase: OidcPhase): void {
-    if (status.phase !== phase) status = { ...status, phase, since: new Date() };
-  }
+  });
+  const status = phases.status;
+  const enter = phases.enter;
 
   function ready(client: RegisteredClient): number {
-    if (status.phase !== "ready" || status.clientId !== client.client_id) {
+    if (status().phase !== "ready" || status().clientId !== client.client_id) {
       log.info("Synapse's OIDC client is registered in Keycloak", {
         client_id: client.client_id,
         path: o.path,
       });
     }
-    enter("ready");
-    status = {
-      ...status,
-      attempt: 0,
-      lastError: null,
-      lastErrorAt: null,
-      clientId: client.client_id,
-    };
+    phases.succeed("ready");
+    phases.update({ clientId: client.client_id });
     // Until Synapse has told us its callback, look again soon: it starts after us.
-    return o.synapseCallback !== undefined && status.synapseConfirmed === null
+    return o.synapseCallback !== undefined && status().synapseConfirmed === null
       ? Math.min(recheckMs, UNCONFIRMED_RECHECK_MS)
       : recheckMs;
   }
 
   function failed(message: string): number {
-    enter("error");
-    status = {
-      ...status,
-      attempt: status.attempt + 1,
-      lastError: message,
-      lastErrorAt: new Date(),
-    };
-    log.error(`OIDC client registration: ${message}`, { attempt: status.attempt });
-    return backoffMs(status.attempt - 1, firstMs, capMs);
+    const attempt = phases.fail("error", message);
+    log.error(`OIDC client registration: ${message}`, { attempt });
+    return backoffMs(attempt - 1, firstMs, capMs);
   }
 
-  async function save(client: RegisteredClient): Promise<void> {
-    // Keycloak's reply as it came (what the Python image wrote too), readable by the owner only.
-    await writeAtomic(o.path, JSON.stringify(client, null, 2) + "\n", 0o600);
-  }
-
-  /** The client in the file, or `null` when there is none or it was unusable (set aside). */
-  async function adopt(): Promise<RegisteredClient | null> {
-    const text = await readTextOrNull(o.path);
-    if (text === null) return null;
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    const parsed = RegisteredClient.safeParse(json);
-    if (parsed.success) return parsed.data;
-    const fields = parsed.error.issues.map((i) => i.path.join(".") || "(root)").join(", ");
-    const aside = await setAside(o.path, new Date());
-    log.warn("set aside a registration file this service cannot manage; registering anew", {
-      problem: json === undefined ? "not JSON" : `missing or invalid: ${fields}`,
-      moved_to: aside,
-    });
-    return null;
-  }
+  const save = (client: RegisteredClient) => _save(o.path, client);
+  const adopt = () => _adopt(o.path, log);
 
   async function check(client: RegisteredClient): Promise<number | "gone"> {
     const read = await o.api.read(client);
     if (!read.ok) return read.kind === "gone" ? "gone" : failed(read.message);
     // A read does not rotate the registration access token; keep ours if the reply omits it.
     const current = { ...client, ...read.client };
-    if (_exactly(current.redirect_uris, status.redirectUri)) {
+    if (_exactly(current.redirect_uris, status().redirectUri)) {
       if (JSON.stringify(current) !== JSON.stringify(client)) await save(current);
       return ready(current);
     }
-    const metadata = _metadata(current, status.redirectUri);
+    const metadata = _metadata(current, status().redirectUri);
     const updated = await o.api.update(current, metadata);
     if (!updated.ok) return updated.kind === "gone" ? "gone" : failed(updated.message);
     await save(updated.client); // the update answered with a new registration access token
@@ -179,7 +136,7 @@ export function createOidcRegistration(o: OidcRegistrationOptions): OidcRegistra
       if (pair === null) return 0; // stopping
     }
     enter("registering");
-    const metadata = { client_name: clientName, redirect_uris: [status.redirectUri] };
+    const metadata = { client_name: clientName, redirect_uris: [status().redirectUri] };
     // RM's kctoken lives one second (python-keycloak's expiration=1, which Keycloak reads as
     // seconds): it is fetched when all else is ready and used at once, and a token Keycloak
     // refuses (401: expired, or used) is replaced at once, a few times, before any backoff.
@@ -199,26 +156,8 @@ export function createOidcRegistration(o: OidcRegistrationOptions): OidcRegistra
     }
   }
 
-  /** Asks Synapse for its callback; Synapse's answer wins over the configured one. */
-  async function learnCallback(): Promise<void> {
-    if (o.synapseCallback === undefined) return;
-    const told = await o.synapseCallback().catch(() => null);
-    if (told === null) return; // not up yet (it starts after us): asked again at the next look
-    if (told !== o.redirectUri && told !== status.redirectUri) {
-      log.error(
-        "Synapse sends another login callback than SYNAPSE_PUBLIC_URL gives; using Synapse's",
-        {
-          synapse: told,
-          configured: o.redirectUri,
-          todo: "set SYNAPSE_PUBLIC_URL to Synapse's public_baseurl",
-        },
-      );
-    }
-    status = { ...status, redirectUri: told, synapseConfirmed: told === o.redirectUri };
-  }
-
   async function step(signal: AbortSignal): Promise<number> {
-    await learnCallback();
+    await _learnCallback(o, phases);
     const client = await adopt();
     if (client !== null) {
       const outcome = await check(client);
@@ -246,7 +185,7 @@ export function createOidcRegistration(o: OidcRegistrationOptions): OidcRegistra
         await sleep(waitMs, signal);
       }
     },
-    status: () => status,
+    status,
   };
 }
 
@@ -258,4 +197,51 @@ function _exactly(uris: readonly string[] | undefined, want: string): boolean {
 function _metadata(client: RegisteredClient, redirectUri: string): Record<string, unknown> {
   const { registration_access_token: _t, registration_client_uri: _u, ...metadata } = client;
   return { ...metadata, redirect_uris: [redirectUri] };
+}
+
+async function _save(path: string, client: RegisteredClient): Promise<void> {
+  // Keycloak's reply as it came (what the Python image wrote too), readable by the owner only.
+  await writeAtomic(path, JSON.stringify(client, null, 2) + "\n", 0o600);
+}
+
+/** The client in the file, or `null` when there is none or it was unusable (set aside). */
+async function _adopt(path: string, log: Logger): Promise<RegisteredClient | null> {
+  const text = await readTextOrNull(path);
+  if (text === null) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const parsed = RegisteredClient.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const fields = parsed.error.issues.map((i) => i.path.join(".") || "(root)").join(", ");
+  const aside = await setAside(path, new Date());
+  log.warn("set aside a registration file this service cannot manage; registering anew", {
+    problem: json === undefined ? "not JSON" : `missing or invalid: ${fields}`,
+    moved_to: aside,
+  });
+  return null;
+}
+
+/** Asks Synapse for its callback; Synapse's answer wins over the configured one. */
+async function _learnCallback(
+  o: OidcRegistrationOptions,
+  phases: Phases<OidcPhase, OidcExtra>,
+): Promise<void> {
+  if (o.synapseCallback === undefined) return;
+  const told = await o.synapseCallback().catch(() => null);
+  if (told === null) return; // not up yet (it starts after us): asked again at the next look
+  if (told !== o.redirectUri && told !== phases.status().redirectUri) {
+    o.log.error(
+      "Synapse sends another login callback than SYNAPSE_PUBLIC_URL gives; using Synapse's",
+      {
+        synapse: told,
+        configured: o.redirectUri,
+        todo: "set SYNAPSE_PUBLIC_URL to Synapse's public_baseurl",
+      },
+    );
+  }
+  phases.update({ redirectUri: told, synapseConfirmed: told === o.redirectUri });
 }

@@ -72,8 +72,16 @@ function _clientData(facts: DeploymentFacts, userId: string, admin: boolean) {
 
 export function registerClientRoutes(app: App, deps: AppDeps): void {
   const facts = deploymentFacts(deps.config);
-  const rmCn = deps.config.manifest.rasenmaeher.certcn;
+  _instructionsRoute(app, facts);
+  _clientDataRoutes(app, facts);
+  _infoPageRoute(app, facts, deps.config.manifest.rasenmaeher.certcn);
+  _logoRoutes(app);
+  _clientFilesRoute(app, facts);
+  _adminFragmentRoute(app, facts);
+}
 
+/** How to log in, for one person. */
+function _instructionsRoute(app: App, facts: DeploymentFacts): void {
   app.openapi(
     createRoute({
       method: "post",
@@ -100,7 +108,10 @@ export function registerClientRoutes(app: App, deps: AppDeps): void {
       }, 200);
     },
   );
+}
 
+/** The UI's data, for people and for admins. */
+function _clientDataRoutes(app: App, facts: DeploymentFacts): void {
   for (const admin of [false, true]) {
     app.openapi(
       createRoute({
@@ -122,7 +133,10 @@ export function registerClientRoutes(app: App, deps: AppDeps): void {
       },
     );
   }
+}
 
+/** The info page RM's UI shows, through RM's product proxy. */
+function _infoPageRoute(app: App, facts: DeploymentFacts, rmCn: string): void {
   app.openapi(
     createRoute({
       method: "post",
@@ -148,7 +162,10 @@ export function registerClientRoutes(app: App, deps: AppDeps): void {
       return c.text(page, 200);
     },
   );
+}
 
+/** The product card's logo, to GET and to RM's proxy POST. */
+function _logoRoutes(app: App): void {
   for (const method of ["get", "post"] as const) {
     app.openapi(
       createRoute({
@@ -172,7 +189,10 @@ export function registerClientRoutes(app: App, deps: AppDeps): void {
       },
     );
   }
+}
 
+/** Deprecated: the old UI's client files. */
+function _clientFilesRoute(app: App, facts: DeploymentFacts): void {
   app.openapi(
     createRoute({
       method: "post",
@@ -197,7 +217,10 @@ export function registerClientRoutes(app: App, deps: AppDeps): void {
       return c.json([{ title: "Matrix login details", filename: "matrix-login.md", data }], 200);
     },
   );
+}
 
+/** Deprecated: the old UI's admin instructions. */
+function _adminFragmentRoute(app: App, facts: DeploymentFacts): void {
   app.openapi(
     createRoute({
       method: "get",
