@@ -138,7 +138,8 @@ export function attack(
 export function dripEverySecond(attackers: readonly Attacker[]): () => void {
   const timer = setInterval(() => {
     for (const a of attackers) {
-      if (a.closedAfter !== null || a.socket.destroyed) continue;
+      // Not before its head is out (a byte ahead of it would be a 400, not a slow client).
+      if (!a.settled || a.closedAfter !== null || a.socket.destroyed) continue;
       if (a.kind === "slow-head") a.socket.write("X: 1\r\n");
       if (a.kind === "slow-body") a.socket.write(" ");
     }
