@@ -71,106 +71,130 @@ export interface Admission {
 
 /** Creates the bookkeeping of one listener. */
 export function createAdmission(policy: AdmissionPolicy): Admission {
-  let open = 0;
-  let ordinary = 0;
-  let handshaking = 0;
-  // Per address: connections open, and those in their handshake, oldest first.
-  const perAddress = new Map<string, { open: number; shaking: Set<Ticket> }>();
-  const perIdentity = new Map<string, number>();
-
-  function _refusal(address: string, priority: boolean, tls: boolean): RefusalReason | null {
-    if (open >= policy.maxConnections) return "listener_full";
-    if (priority) return null;
-    if (ordinary >= policy.maxOrdinary) return "listener_full";
-    const here = perAddress.get(address);
-    if ((here?.open ?? 0) >= policy.maxPerAddress) return "address_full";
-    if (!tls) return null;
-    if (handshaking >= policy.maxHandshakes) return "handshakes_full";
-    if ((here?.shaking.size ?? 0) >= policy.maxHandshakesPerAddress) {
-      return "address_handshakes_full";
-    }
-    return null;
-  }
-
-  function _leaveHandshake(ticket: Ticket): void {
-    if (!ticket.handshaking) return;
-    ticket.handshaking = false;
-    if (ticket.priority) return;
-    handshaking--;
-    perAddress.get(ticket.address)?.shaking.delete(ticket);
-  }
-
-  /** The oldest handshake of an address holding two or more than `address` does, if any. */
-  function _fairVictim(address: string): Ticket | null {
-    const mine = perAddress.get(address)?.shaking.size ?? 0;
-    let most: Set<Ticket> | null = null;
-    for (const entry of perAddress.values()) {
-      if (entry.shaking.size > (most?.size ?? 0)) most = entry.shaking;
-    }
-    if (most === null || most.size < mine + 2) return null;
-    return most.values().next().value ?? null;
-  }
-
-  function _release(ticket: Ticket): void {
-    if (ticket.released) return;
-    _leaveHandshake(ticket);
-    ticket.released = true;
-    open--;
-    if (ticket.identity !== null) {
-      const held = (perIdentity.get(ticket.identity) ?? 1) - 1;
-      if (held <= 0) perIdentity.delete(ticket.identity);
-      else perIdentity.set(ticket.identity, held);
-    }
-    if (ticket.priority) return;
-    ordinary--;
-    const here = perAddress.get(ticket.address);
-    if (here === undefined) return;
-    here.open--;
-    if (here.open <= 0) perAddress.delete(ticket.address);
-  }
-
-  return {
-    admit(address, { priority, tls }) {
-      let refused = _refusal(address, priority, tls);
-      let evicted: Ticket | null = null;
-      if (refused === "handshakes_full") {
-        evicted = _fairVictim(address);
-        if (evicted !== null) {
-          _release(evicted);
-          refused = _refusal(address, priority, tls);
-        }
-      }
-      if (refused !== null) return { refused };
-      open++;
-      const ticket: Ticket = {
-        address,
-        priority,
-        handshaking: tls,
-        identity: null,
-        released: false,
-      };
-      const admitted = evicted === null ? { ticket } : { ticket, evicted };
-      if (priority) return admitted;
-      ordinary++;
-      const here = perAddress.get(address) ?? { open: 0, shaking: new Set<Ticket>() };
-      here.open++;
-      if (tls) {
-        here.shaking.add(ticket);
-        handshaking++;
-      }
-      perAddress.set(address, here);
-      return admitted;
-    },
-    handshaken(ticket, identity) {
-      _leaveHandshake(ticket);
-      if (identity === null || ticket.priority || ticket.released) return null;
-      const held = perIdentity.get(identity) ?? 0;
-      if (held >= policy.maxPerIdentity) return "identity_full";
-      perIdentity.set(identity, held + 1);
-      ticket.identity = identity;
-      return null;
-    },
-    release: _release,
-    stats: () => ({ open, ordinary, handshaking, addresses: perAddress.size }),
+  const state: _State = {
+    policy,
+    open: 0,
+    ordinary: 0,
+    handshaking: 0,
+    perAddress: new Map(),
+    perIdentity: new Map(),
   };
+  return {
+    admit: (address, options) => _admit(state, address, options),
+    handshaken: (ticket, identity) => _handshaken(state, ticket, identity),
+    release: (ticket) => _release(state, ticket),
+    stats: () => ({
+      open: state.open,
+      ordinary: state.ordinary,
+      handshaking: state.handshaking,
+      addresses: state.perAddress.size,
+    }),
+  };
+}
+
+interface _State {
+  readonly policy: AdmissionPolicy;
+  open: number;
+  ordinary: number;
+  handshaking: number;
+  /** Per address without priority: connections open, and those in their handshake, oldest first. */
+  readonly perAddress: Map<string, { open: number; shaking: Set<Ticket> }>;
+  readonly perIdentity: Map<string, number>;
+}
+
+function _admit(
+  state: _State,
+  address: string,
+  { priority, tls }: { priority: boolean; tls: boolean },
+): { ticket: Ticket; evicted?: Ticket } | { refused: RefusalReason } {
+  let refused = _refusal(state, address, priority, tls);
+  let evicted: Ticket | null = null;
+  if (refused === "handshakes_full") {
+    evicted = _fairVictim(state, address);
+    if (evicted !== null) {
+      _release(state, evicted);
+      refused = _refusal(state, address, priority, tls);
+    }
+  }
+  if (refused !== null) return { refused };
+  state.open++;
+  const ticket: Ticket = { address, priority, handshaking: tls, identity: null, released: false };
+  const admitted = evicted === null ? { ticket } : { ticket, evicted };
+  if (priority) return admitted;
+  state.ordinary++;
+  const here = state.perAddress.get(address) ?? { open: 0, shaking: new Set<Ticket>() };
+  here.open++;
+  if (tls) {
+    here.shaking.add(ticket);
+    state.handshaking++;
+  }
+  state.perAddress.set(address, here);
+  return admitted;
+}
+
+function _refusal(
+  state: _State,
+  address: string,
+  priority: boolean,
+  tls: boolean,
+): RefusalReason | null {
+  const { policy } = state;
+  if (state.open >= policy.maxConnections) return "listener_full";
+  if (priority) return null;
+  if (state.ordinary >= policy.maxOrdinary) return "listener_full";
+  const here = state.perAddress.get(address);
+  if ((here?.open ?? 0) >= policy.maxPerAddress) return "address_full";
+  if (!tls) return null;
+  if (state.handshaking >= policy.maxHandshakes) return "handshakes_full";
+  if ((here?.shaking.size ?? 0) >= policy.maxHandshakesPerAddress) {
+    return "address_handshakes_full";
+  }
+  return null;
+}
+
+/** The oldest handshake of an address holding two or more than `address` does, if any. */
+function _fairVictim(state: _State, address: string): Ticket | null {
+  const mine = state.perAddress.get(address)?.shaking.size ?? 0;
+  let most: Set<Ticket> | null = null;
+  for (const entry of state.perAddress.values()) {
+    if (entry.shaking.size > (most?.size ?? 0)) most = entry.shaking;
+  }
+  if (most === null || most.size < mine + 2) return null;
+  return most.values().next().value ?? null;
+}
+
+function _handshaken(state: _State, ticket: Ticket, identity: string | null): RefusalReason | null {
+  _leaveHandshake(state, ticket);
+  if (identity === null || ticket.priority || ticket.released) return null;
+  const held = state.perIdentity.get(identity) ?? 0;
+  if (held >= state.policy.maxPerIdentity) return "identity_full";
+  state.perIdentity.set(identity, held + 1);
+  ticket.identity = identity;
+  return null;
+}
+
+function _leaveHandshake(state: _State, ticket: Ticket): void {
+  if (!ticket.handshaking) return;
+  ticket.handshaking = false;
+  if (ticket.priority) return;
+  state.handshaking--;
+  state.perAddress.get(ticket.address)?.shaking.delete(ticket);
+}
+
+function _release(state: _State, ticket: Ticket): void {
+  if (ticket.released) return;
+  _leaveHandshake(state, ticket);
+  ticket.released = true;
+  state.open--;
+  if (ticket.identity !== null) {
+    const held = (state.perIdentity.get(ticket.identity) ?? 1) - 1;
+    if (held <= 0) state.perIdentity.delete(ticket.identity);
+    else state.perIdentity.set(ticket.identity, held);
+  }
+  if (ticket.priority) return;
+  state.ordinary--;
+  const here = state.perAddress.get(ticket.address);
+  if (here === undefined) return;
+  here.open--;
+  if (here.open <= 0) state.perAddress.delete(ticket.address);
 }
