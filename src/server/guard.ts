@@ -10,13 +10,14 @@ import type { Server as HttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { Logger } from "../log/logger.ts";
 import {
+  type Admission,
   type AdmissionPolicy,
   type AdmissionStats,
   createAdmission,
   type RefusalReason,
   type Ticket,
 } from "./admission.ts";
-import { createNotice } from "./notice.ts";
+import { createNotice, type Notice } from "./notice.ts";
 
 /** What happened to a connection, for the metrics. */
 export type ConnectionEvent =
@@ -54,110 +55,131 @@ const BAD_REQUEST = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n";
 
 /** Installs the guard on `server`; call before it listens. */
 export function guardConnections(server: HttpServer | HttpsServer, o: GuardOptions): Guard {
-  const admission = createAdmission(o.policy);
-  const notice = createNotice(o.log);
-  const report = o.onEvent ?? (() => {});
-  // The TLS socket of secureConnection wraps the TCP socket of `connection`: joined by the peer.
-  const tickets = new Map<string, Ticket>();
-  const shaking = new Map<Ticket, Socket>(); // TLS connections still in their handshake
-  const timedOut = new WeakSet<IncomingMessage>();
-  const listener = o.tls ? "mtls" : "plain";
+  const g: _Guarded = {
+    o,
+    admission: createAdmission(o.policy),
+    notice: createNotice(o.log),
+    report: o.onEvent ?? (() => {}),
+    tickets: new Map(),
+    shaking: new Map(),
+    timedOut: new WeakSet(),
+    listener: o.tls ? "mtls" : "plain",
+  };
+  // First of the `connection` listeners: a refused connection never reaches TLS or HTTP.
+  server.prependListener("connection", (socket: Socket) => _admitConnection(g, socket));
+  // Replaces node's default answer so that a timeout is counted and the request marked.
+  server.on("clientError", (err: Error, socket: Socket) => _answerClientError(g, err, socket));
+  return {
+    handshaken: (socket, identity) => _handshaken(g, socket, identity),
+    timedOut: (incoming) => g.timedOut.has(incoming),
+    stats: () => g.admission.stats(),
+  };
+}
 
-  function refuse(socket: Socket, reason: RefusalReason): void {
+/** What the guard of one listener keeps. */
+interface _Guarded {
+  readonly o: GuardOptions;
+  readonly admission: Admission;
+  readonly notice: Notice;
+  readonly report: (event: ConnectionEvent) => void;
+  /** The TLS socket of secureConnection wraps the TCP socket of `connection`: joined by peer. */
+  readonly tickets: Map<string, Ticket>;
+  /** TLS connections still in their handshake. */
+  readonly shaking: Map<Ticket, Socket>;
+  /** Requests given up on (answered 408). */
+  readonly timedOut: WeakSet<IncomingMessage>;
+  readonly listener: "mtls" | "plain";
+}
+
+function _admitConnection(g: _Guarded, socket: Socket): void {
+  const address = socket.remoteAddress ?? "";
+  const verdict = g.admission.admit(address, { priority: g.o.priority(address), tls: g.o.tls });
+  if ("refused" in verdict) return _refuse(g, socket, verdict.refused);
+  const { ticket, evicted } = verdict;
+  if (evicted !== undefined) _evict(g, evicted);
+  const key = _peerKey(socket);
+  g.tickets.set(key, ticket);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  if (g.o.tls) {
+    timer = _handshakeTimer(g, socket, ticket);
+    g.shaking.set(ticket, socket);
+  }
+  socket.once("close", () => {
+    clearTimeout(timer);
+    g.admission.release(ticket);
+    g.shaking.delete(ticket);
+    if (g.tickets.get(key) === ticket) g.tickets.delete(key);
+  });
+}
+
+function _refuse(g: _Guarded, socket: Socket, reason: RefusalReason): void {
+  socket.destroy();
+  g.report({ kind: "refused", reason });
+  g.notice("warn", "refused a connection", {
+    listener: g.listener,
+    reason,
+    peer: socket.remoteAddress ?? null,
+  });
+}
+
+/** Closes a connection still in its handshake to make room for a fairer share. */
+function _evict(g: _Guarded, ticket: Ticket): void {
+  const socket = g.shaking.get(ticket);
+  g.shaking.delete(ticket);
+  socket?.destroy();
+  g.report({ kind: "refused", reason: "evicted" });
+  g.notice("warn", "closed a connection in its TLS handshake to make room for another address", {
+    listener: g.listener,
+    peer: ticket.address,
+  });
+}
+
+function _handshakeTimer(g: _Guarded, socket: Socket, ticket: Ticket) {
+  return setTimeout(function handshakeTimedOut() {
+    if (!ticket.handshaking || socket.destroyed) return;
     socket.destroy();
-    report({ kind: "refused", reason });
-    notice("warn", "refused a connection", {
-      listener,
-      reason,
+    g.report({ kind: "timed_out", reason: "handshake" });
+    g.notice("info", "closed a connection that did not finish its TLS handshake in time", {
+      listener: g.listener,
+      peer: ticket.address,
+      timeout_ms: g.o.handshakeTimeoutMs,
+    });
+  }, g.o.handshakeTimeoutMs);
+}
+
+function _handshaken(g: _Guarded, socket: Socket, identity: string | null): boolean {
+  const ticket = g.tickets.get(_peerKey(socket));
+  if (ticket === undefined) return true; // accepted before the guard existed: never here
+  g.shaking.delete(ticket);
+  // In case the TLS socket's close is the only one this connection reports.
+  socket.once("close", () => g.admission.release(ticket));
+  const refused = g.admission.handshaken(ticket, identity);
+  if (refused === null) return true;
+  _refuse(g, socket, refused);
+  return false;
+}
+
+/** node's default `clientError` answer, with a timeout counted, logged and its request marked. */
+function _answerClientError(g: _Guarded, err: Error, socket: Socket): void {
+  const code = (err as { code?: string }).code ?? "";
+  const pending = (socket as { _httpMessage?: { req?: IncomingMessage; _headerSent?: boolean } })
+    ._httpMessage;
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT") {
+    const stage = pending?.req === undefined ? "head" : "body";
+    if (pending?.req !== undefined) g.timedOut.add(pending.req);
+    g.report({ kind: "timed_out", reason: stage });
+    g.notice("info", "request timed out; answered 408 and closed", {
+      listener: g.listener,
+      stage,
       peer: socket.remoteAddress ?? null,
     });
   }
-
-  // First of the `connection` listeners: a refused connection never reaches TLS or HTTP.
-  server.prependListener("connection", function admitConnection(socket: Socket) {
-    const address = socket.remoteAddress ?? "";
-    const verdict = admission.admit(address, { priority: o.priority(address), tls: o.tls });
-    if ("refused" in verdict) return refuse(socket, verdict.refused);
-    const { ticket, evicted } = verdict;
-    if (evicted !== undefined) _evict(evicted);
-    const key = _peerKey(socket);
-    tickets.set(key, ticket);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    if (o.tls) {
-      timer = _handshakeTimer(socket, ticket);
-      shaking.set(ticket, socket);
-    }
-    socket.once("close", () => {
-      clearTimeout(timer);
-      admission.release(ticket);
-      shaking.delete(ticket);
-      if (tickets.get(key) === ticket) tickets.delete(key);
-    });
-  });
-
-  /** Closes a connection still in its handshake to make room for a fairer share. */
-  function _evict(ticket: Ticket): void {
-    const socket = shaking.get(ticket);
-    shaking.delete(ticket);
-    socket?.destroy();
-    report({ kind: "refused", reason: "evicted" });
-    notice("warn", "closed a connection in its TLS handshake to make room for another address", {
-      listener,
-      peer: ticket.address,
-    });
+  if (socket.writable && pending?._headerSent !== true) {
+    try {
+      socket.write(ANSWERS[code] ?? BAD_REQUEST);
+    } catch { /* the peer is gone */ }
   }
-
-  function _handshakeTimer(socket: Socket, ticket: Ticket): ReturnType<typeof setTimeout> {
-    return setTimeout(function handshakeTimedOut() {
-      if (!ticket.handshaking || socket.destroyed) return;
-      socket.destroy();
-      report({ kind: "timed_out", reason: "handshake" });
-      notice("info", "closed a connection that did not finish its TLS handshake in time", {
-        listener,
-        peer: ticket.address,
-        timeout_ms: o.handshakeTimeoutMs,
-      });
-    }, o.handshakeTimeoutMs);
-  }
-
-  // Replaces node's default answer so that a timeout is counted and the request marked.
-  server.on("clientError", function answerClientError(err: Error, socket: Socket) {
-    const code = (err as { code?: string }).code ?? "";
-    const pending = (socket as { _httpMessage?: { req?: IncomingMessage; _headerSent?: boolean } })
-      ._httpMessage;
-    if (code === "ERR_HTTP_REQUEST_TIMEOUT") {
-      const stage = pending?.req === undefined ? "head" : "body";
-      if (pending?.req !== undefined) timedOut.add(pending.req);
-      report({ kind: "timed_out", reason: stage });
-      notice("info", "request timed out; answered 408 and closed", {
-        listener,
-        stage,
-        peer: socket.remoteAddress ?? null,
-      });
-    }
-    if (socket.writable && pending?._headerSent !== true) {
-      try {
-        socket.write(ANSWERS[code] ?? BAD_REQUEST);
-      } catch { /* the peer is gone */ }
-    }
-    socket.destroy();
-  });
-
-  return {
-    handshaken(socket, identity) {
-      const ticket = tickets.get(_peerKey(socket));
-      if (ticket === undefined) return true; // accepted before the guard existed: never here
-      shaking.delete(ticket);
-      // In case the TLS socket's close is the only one this connection reports.
-      socket.once("close", () => admission.release(ticket));
-      const refused = admission.handshaken(ticket, identity);
-      if (refused === null) return true;
-      refuse(socket, refused);
-      return false;
-    },
-    timedOut: (incoming) => timedOut.has(incoming),
-    stats: () => admission.stats(),
-  };
+  socket.destroy();
 }
 
 function _peerKey(socket: Socket): string {
