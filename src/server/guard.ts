@@ -18,6 +18,7 @@ import {
   type Ticket,
 } from "./admission.ts";
 import { createNotice, type Notice } from "./notice.ts";
+import { admissionPolicy, type ListenerLimits } from "./limits.ts";
 
 /** What happened to a connection, for the metrics. */
 export type ConnectionEvent =
@@ -52,6 +53,28 @@ const ANSWERS: Readonly<Record<string, string>> = {
   HPE_HEADER_OVERFLOW: "HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n",
 };
 const BAD_REQUEST = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n";
+
+/** How a listener asks for its guard (`limits.ts` turns the limits into the budgets). */
+export interface ListenerGuardOptions {
+  readonly limits: ListenerLimits;
+  readonly tls: boolean;
+  /** @default no address has priority */
+  readonly priority?: (address: string) => boolean;
+  readonly onConnectionEvent?: (event: ConnectionEvent) => void;
+  readonly log: Logger;
+}
+
+/** `guardConnections` with a listener's limits. */
+export function guardListener(server: HttpServer | HttpsServer, o: ListenerGuardOptions): Guard {
+  return guardConnections(server, {
+    policy: admissionPolicy(o.limits),
+    tls: o.tls,
+    handshakeTimeoutMs: o.limits.handshakeTimeoutMs,
+    priority: o.priority ?? (() => false),
+    log: o.log,
+    ...(o.onConnectionEvent ? { onEvent: o.onConnectionEvent } : {}),
+  });
+}
 
 /** Installs the guard on `server`; call before it listens. */
 export function guardConnections(server: HttpServer | HttpsServer, o: GuardOptions): Guard {

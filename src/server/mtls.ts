@@ -19,7 +19,6 @@ import type { RunningListener } from "./plain.ts";
 import { normaliseSerial } from "./serial.ts";
 import { createNotice } from "./notice.ts";
 import {
-  admissionPolicy,
   closeWhenBodyUnread,
   DEFAULT_LIMITS,
   forwardTlsBackpressure,
@@ -27,7 +26,7 @@ import {
   type ListenerLimits,
   trackSockets,
 } from "./limits.ts";
-import { type ConnectionEvent, guardConnections } from "./guard.ts";
+import { type ConnectionEvent, guardListener } from "./guard.ts";
 
 export interface MtlsListenerOptions {
   readonly fetch: (request: Request, env: AppBindings) => Response | Promise<Response>;
@@ -161,6 +160,11 @@ function _chainOf(leaf: PeerReading & { ok: true }, cas: readonly TrustedCa[]): 
   return links;
 }
 
+/** What a certificate's connections are counted under: issuer and serial; RM's (by CN) never. */
+function _capKey(identity: PeerIdentity, links: readonly ChainLink[], exempt: Set<string>) {
+  return exempt.has(identity.cn) ? null : `${links[0]?.issuer ?? ""}|${identity.serial}`;
+}
+
 function _revoked(links: readonly ChainLink[], crl: CrlGuard): ChainLink | undefined {
   return links.find((link) => crl.isRevoked(link.serial, link.issuer));
 }
@@ -246,15 +250,8 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
   });
   // Every open connection (TCP, then TLS), so close() can end keep-alives.
   const sockets = trackSockets(server as https.Server);
+  const guard = guardListener(server as https.Server, { ...options, limits, tls: true });
   const exempt = new Set(options.exemptCns ?? []);
-  const guard = guardConnections(server as https.Server, {
-    policy: admissionPolicy(limits),
-    tls: true,
-    handshakeTimeoutMs: limits.handshakeTimeoutMs,
-    priority: options.priority ?? (() => false),
-    log,
-    ...(options.onConnectionEvent ? { onEvent: options.onConnectionEvent } : {}),
-  });
   const notice = createNotice(log);
 
   function track(socket: Socket): void {
@@ -298,9 +295,7 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
       });
     }
     const { identity } = reading;
-    // A certificate is counted by issuer and serial; RM's (by CN) is never limited.
-    const key = exempt.has(identity.cn) ? null : `${links[0]?.issuer ?? ""}|${identity.serial}`;
-    if (!guard.handshaken(socket, key)) return;
+    if (!guard.handshaken(socket, _capKey(identity, links, exempt))) return;
     admitted.set(socket, { identity, links, remoteAddress });
     if (!forwardTlsBackpressure(socket) && !backpressureWarned) {
       backpressureWarned = true;

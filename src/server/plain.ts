@@ -9,14 +9,13 @@ import { createAdaptorServer, type Http2Bindings, type HttpBindings } from "@hon
 import type { AppBindings } from "../transport/bindings.ts";
 import type { Logger } from "../log/logger.ts";
 import {
-  admissionPolicy,
   closeWhenBodyUnread,
   DEFAULT_LIMITS,
   limitServerOptions,
   type ListenerLimits,
   trackSockets,
 } from "./limits.ts";
-import { type ConnectionEvent, guardConnections } from "./guard.ts";
+import { type ConnectionEvent, guardListener } from "./guard.ts";
 import type { AdmissionStats } from "./admission.ts";
 
 export interface PlainListenerOptions {
@@ -72,14 +71,7 @@ export function startPlainListener(options: PlainListenerOptions): Promise<Runni
     }),
   }) as http.Server;
   const sockets = trackSockets(server);
-  const guard = guardConnections(server, {
-    policy: admissionPolicy(limits),
-    tls: false,
-    handshakeTimeoutMs: limits.handshakeTimeoutMs,
-    priority: options.priority ?? (() => false),
-    log,
-    ...(options.onConnectionEvent ? { onEvent: options.onConnectionEvent } : {}),
-  });
+  const guard = guardListener(server, { ...options, limits, tls: false });
 
   return new Promise((resolve, reject) => {
     server.once("error", reject);
