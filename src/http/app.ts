@@ -11,7 +11,8 @@ import { type IdentityEnv, identityMiddleware } from "./identity.ts";
 import { requestLogMiddleware } from "./request_log.ts";
 import { limitBody } from "./body_limit.ts";
 import { BROWSER_ROUTES, rmCors, rmOrigin } from "./cors.ts";
-import { authorisationRules, authorise } from "./authorize.ts";
+import { authoriseByCaller, routeTable } from "./authorize.ts";
+import { MUTUAL_TLS } from "./callers.ts";
 import { registerUserRoutes } from "./routes/users.ts";
 import { registerHealthRoutes } from "./routes/health.ts";
 import { registerDescriptionRoutes } from "./routes/descriptions.ts";
@@ -41,9 +42,15 @@ export function createApp(deps: AppDeps): App {
     },
   });
 
+  app.openAPIRegistry.registerComponent("securitySchemes", MUTUAL_TLS, {
+    type: "mutualTLS",
+    description: "A client certificate that chains to the deployment's CA (or, behind the " +
+      "products' nginx, its DN in a trusted proxy's header).",
+  });
+  const routes = routeTable(app);
   app.onError(createErrorHandler(deps.log));
   app.notFound(function notFound(c) {
-    const allowed = allowedMethods(app, c.req.path);
+    const allowed = routes.methodsOf(c.req.path);
     if (allowed.length > 0) {
       throw new ApiError(
         "method_not_allowed",
@@ -59,12 +66,13 @@ export function createApp(deps: AppDeps): App {
   for (const path of BROWSER_ROUTES) app.use(path, corsForRm);
   // RM's UI renders the info page's body whatever its status: a failure there is a page too.
   app.use("/api/v2/clients/:lang/info.md", async function errorsAsPage(c, next) {
+    // Read before next(): afterwards the params are those of the last handler that ran.
+    const lang = pickLanguage(c.req.param("lang") ?? "en");
     await next();
     if (c.res.status < 400 || !(c.res.headers.get("content-type") ?? "").includes("json")) return;
     const headers = new Headers(c.res.headers);
     headers.set("content-type", "text/markdown; charset=utf-8");
     headers.delete("content-length");
-    const lang = pickLanguage(c.req.param("lang") ?? "en");
     const body = await c.res.clone().json().catch(() => null);
     const detail = typeof body?.error === "string" ? body.error : null;
     c.res = new Response(errorPageMarkdown(lang, c.res.status, detail), {
@@ -74,7 +82,7 @@ export function createApp(deps: AppDeps): App {
   });
   // A known path with a method it does not answer is a 405 before anything reads the request.
   app.use(async function rejectOtherMethods(c, next) {
-    const allowed = allowedMethods(app, c.req.path);
+    const allowed = routes.methodsOf(c.req.path);
     if (allowed.length > 0 && !allowed.includes(c.req.method)) {
       throw new ApiError(
         "method_not_allowed",
@@ -85,9 +93,7 @@ export function createApp(deps: AppDeps): App {
     await next();
   });
   app.use(identityMiddleware(deps.config.proxy, deps.log));
-  for (const [path, rule] of authorisationRules(deps.config.manifest.rasenmaeher.certcn)) {
-    app.use(path, authorise(rule));
-  }
+  app.use(authoriseByCaller(routes, deps.config.manifest.rasenmaeher.certcn));
   app.use(limitBody(MAX_BODY_BYTES, function tooLarge(): never {
     throw new ApiError("payload_too_large", `Request body is over ${MAX_BODY_BYTES} bytes`);
   }));
@@ -113,28 +119,4 @@ export function createApp(deps: AppDeps): App {
   registerInteropRoutes(app, deps);
   registerDocsRoutes(app);
   return app;
-}
-
-const _matchers = new WeakMap<App, Array<readonly [RegExp, string]>>();
-
-/** The methods the app's routes answer on `path` (middleware excluded); empty for an unknown path. */
-export function allowedMethods(app: App, path: string): string[] {
-  let matchers = _matchers.get(app);
-  if (matchers === undefined) {
-    // Built at the first request, when every route is registered.
-    matchers = app.routes.filter((r) => r.method !== "ALL").map((route) => {
-      const pattern = route.path.split("/").map((part) =>
-        part.startsWith(":")
-          ? "[^/]+"
-          : part === "*"
-          ? ".*"
-          : part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")
-      ).join("/");
-      return [new RegExp(`^${pattern}$`), route.method] as const;
-    });
-    _matchers.set(app, matchers);
-  }
-  const methods = new Set(matchers.filter(([re]) => re.test(path)).map(([, method]) => method));
-  if (methods.has("GET")) methods.add("HEAD");
-  return [...methods].sort();
 }

@@ -154,12 +154,12 @@ export function refuseProductProxy(c: Context<IdentityEnv>): void {
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
 /** The caller must be on the service's own host, on the plain listener (the operator's CLI). */
-export function requireLoopback(c: Context<IdentityEnv>, what = "Reconciliation"): void {
+export function requireLoopback(c: Context<IdentityEnv>): void {
   const t = c.env?.transport;
   if (t?.kind !== "plain" || !LOOPBACK.test(t.remoteAddress)) {
     throw new ApiError(
       "forbidden",
-      `${what} can be started from the service's own host only`,
+      `${c.req.method} ${c.req.path} is for the operator, from the service's own host only`,
     );
   }
 }

@@ -12,7 +12,7 @@ import {
   UserCRUDRequest,
   UserInstructionFragment,
 } from "../schemas.ts";
-import { requireCertificate, requireRasenmaeher } from "../identity.ts";
+import { caller } from "../callers.ts";
 import { type Language, pickLanguage } from "../content/language.ts";
 import {
   adminFragmentHtml,
@@ -74,7 +74,7 @@ export function registerClientRoutes(app: App, deps: AppDeps): void {
   const facts = deploymentFacts(deps.config);
   _instructionsRoute(app, facts);
   _clientDataRoutes(app, facts);
-  _infoPageRoute(app, facts, deps.config.manifest.rasenmaeher.certcn);
+  _infoPageRoute(app, facts);
   _logoRoutes(app);
   _clientFilesRoute(app, facts);
   _adminFragmentRoute(app, facts);
@@ -88,7 +88,7 @@ function _instructionsRoute(app: App, facts: DeploymentFacts): void {
       path: "/api/v1/instructions/{lang}",
       tags: ["clients"],
       summary: "How to log in to Matrix, for one person",
-      description: "Caller: any verified client certificate.",
+      ...caller("certificate"),
       request: { params: LanguageParam, body: jsonBody },
       responses: {
         200: json(InstructionsResponse, "Instructions"),
@@ -96,7 +96,6 @@ function _instructionsRoute(app: App, facts: DeploymentFacts): void {
       },
     }),
     function instructions(c) {
-      requireCertificate(c);
       const lang: Language = pickLanguage(c.req.valid("param").lang);
       const body = c.req.valid("json");
       const userId = userIdOf(body.callsign, facts);
@@ -119,7 +118,7 @@ function _clientDataRoutes(app: App, facts: DeploymentFacts): void {
         path: admin ? "/api/v2/admin/clients/data" : "/api/v2/clients/data",
         tags: ["clients"],
         summary: admin ? "Data for the admin UI" : "Data for the product page of the UI",
-        description: "Caller: any verified client certificate.",
+        ...caller("certificate"),
         request: { body: jsonBody },
         responses: {
           200: json(ClientDataResponse, "Client data"),
@@ -127,7 +126,6 @@ function _clientDataRoutes(app: App, facts: DeploymentFacts): void {
         },
       }),
       function clientData(c) {
-        requireCertificate(c);
         const userId = userIdOf(c.req.valid("json").callsign, facts);
         return c.json({ data: _clientData(facts, userId, admin) }, 200);
       },
@@ -136,14 +134,14 @@ function _clientDataRoutes(app: App, facts: DeploymentFacts): void {
 }
 
 /** The info page RM's UI shows, through RM's product proxy. */
-function _infoPageRoute(app: App, facts: DeploymentFacts, rmCn: string): void {
+function _infoPageRoute(app: App, facts: DeploymentFacts): void {
   app.openapi(
     createRoute({
       method: "post",
       path: INFO_PAGE_PATH.replace(":lang", "{lang}"),
       tags: ["clients"],
       summary: "Info page as Markdown (reached through RM's product proxy)",
-      description: "Caller: Rasenmaeher (its proxy adds the person's callsign to the body).",
+      ...caller("rm", "Its proxy adds the person's callsign to the body."),
       request: { params: LanguageParam, body: jsonBody },
       responses: {
         200: { description: "Markdown", content: { "text/plain": { schema: z.string() } } },
@@ -151,7 +149,6 @@ function _infoPageRoute(app: App, facts: DeploymentFacts, rmCn: string): void {
       },
     }),
     function infoPage(c) {
-      requireRasenmaeher(c, rmCn);
       const lang = pickLanguage(c.req.valid("param").lang);
       const body = c.req.valid("json");
       const userId = userIdOf(body.callsign, facts);
@@ -175,7 +172,7 @@ function _logoRoutes(app: App): void {
         summary: method === "get"
           ? "The product card's logo (SVG)"
           : "The logo, as RM's product proxy asks for it (its GET becomes a POST)",
-        description: "Public. The descriptions' `icon` points here through RM's product proxy.",
+        ...caller("public", "The descriptions' `icon` points here through RM's product proxy."),
         responses: {
           200: { description: "SVG", content: { "image/svg+xml": { schema: z.string() } } },
           ...errorResponses(...(method === "post" ? [400, 413, 415] : [])),
@@ -200,7 +197,7 @@ function _clientFilesRoute(app: App, facts: DeploymentFacts): void {
       tags: ["deprecated"],
       deprecated: true,
       summary: "Client files for the old UI: the person's Matrix login details",
-      description: "Caller: any verified client certificate.",
+      ...caller("certificate"),
       request: { body: jsonBody },
       responses: {
         200: json(z.array(ClientFile), "Files"),
@@ -208,7 +205,6 @@ function _clientFilesRoute(app: App, facts: DeploymentFacts): void {
       },
     }),
     function clientFiles(c) {
-      requireCertificate(c);
       const body = c.req.valid("json");
       const userId = userIdOf(body.callsign, facts);
       const text = infoMarkdown("en", body.callsign, _login(facts, userId, false));
@@ -228,14 +224,13 @@ function _adminFragmentRoute(app: App, facts: DeploymentFacts): void {
       tags: ["deprecated"],
       deprecated: true,
       summary: "Admin instructions for the old UI, as HTML",
-      description: "Caller: any verified client certificate.",
+      ...caller("certificate"),
       responses: {
         200: json(UserInstructionFragment, "HTML fragment"),
         ...errorResponses(403),
       },
     }),
     function adminFragment(c) {
-      requireCertificate(c);
       const html = adminFragmentHtml("en", _page(facts));
       return c.json({ html, inject_css: null }, 200);
     },

@@ -10,6 +10,7 @@ import { PRODUCT } from "../content/texts.ts";
 import { deploymentFacts, infoMarkdownRef, logoRef } from "../content/facts.ts";
 import { matrixGuideUrl } from "../content/render.ts";
 import { errorResponses } from "./common.ts";
+import { caller } from "../callers.ts";
 
 const SHORTNAME = "matrix";
 
@@ -19,7 +20,7 @@ function _describe(path: string, summary: string, schema: z.ZodType) {
     path,
     tags: ["descriptions"],
     summary,
-    description: "Public. Languages: fi, sv, en; others fall back to en (see `language`).",
+    ...caller("public", "Languages: fi, sv, en; others fall back to en (see `language`)."),
     request: { params: LanguageParam },
     responses: {
       200: { description: summary, content: { "application/json": { schema } } },

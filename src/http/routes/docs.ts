@@ -6,6 +6,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { App } from "../deps.ts";
 import { errorResponses } from "./common.ts";
 import { SERVICE_VERSION } from "../../version.ts";
+import { caller } from "../callers.ts";
 
 export const OPENAPI_PATH = "/api/openapi.json";
 
@@ -64,6 +65,7 @@ export function registerDocsRoutes(app: App): void {
       path: OPENAPI_PATH,
       tags: ["docs"],
       summary: "This OpenAPI document",
+      ...caller("public"),
       responses: {
         200: {
           description: "OpenAPI 3.1",
@@ -82,6 +84,7 @@ export function registerDocsRoutes(app: App): void {
       path: "/api/docs",
       tags: ["docs"],
       summary: "Interactive API docs (Swagger UI, served offline)",
+      ...caller("public"),
       responses: { 200: text("text/html", "HTML page") },
     }),
     function docsPage(c) {
@@ -95,6 +98,7 @@ export function registerDocsRoutes(app: App): void {
       path: "/api/docs/{asset}",
       tags: ["docs"],
       summary: "Assets of the docs page",
+      ...caller("public"),
       request: {
         params: z.object({
           asset: z.enum(Object.keys(ASSETS) as [string, ...string[]]).openapi({

@@ -2,13 +2,14 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { App, AppDeps } from "../deps.ts";
 import { ProductHealthCheckResponse } from "../schemas.ts";
+import { caller } from "../callers.ts";
 
 const route = createRoute({
   method: "get",
   path: "/api/v1/healthcheck",
   tags: ["service"],
   summary: "Is the integration working?",
-  description: "Public. Always HTTP 200 in the contract's shape; `healthy` carries the answer.",
+  ...caller("public", "Always HTTP 200 in the contract's shape; `healthy` carries the answer."),
   responses: {
     200: {
       description: "Health report",

@@ -6,14 +6,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { App, AppDeps } from "../deps.ts";
-import type { IdentityEnv } from "../identity.ts";
+import { type IdentityEnv, requireCertificate } from "../identity.ts";
 import { ApiError } from "../errors.ts";
-import {
-  refuseProductProxy,
-  requireCertificate,
-  requireLoopback,
-  requireRasenmaeher,
-} from "../identity.ts";
+import { caller } from "../callers.ts";
 import { OperationResultResponse } from "../schemas.ts";
 import { errorResponses } from "./common.ts";
 import type { Interop } from "../../interop/interop.ts";
@@ -48,10 +43,11 @@ const addRoute = (path: string) =>
     path,
     tags: ["interop"],
     summary: "Grant a product (BattleLog) read access through the ingest bot",
-    description:
-      "Caller: Rasenmaeher, forwarding a product's `POST /api/v1/product/interop/matrix`. " +
-      "Idempotent (RM repeats it at every start of the product). Also answered at " +
-      "`//api/v1/interop/add`, the URL RM builds.",
+    ...caller(
+      "rm-direct",
+      "Forwarding a product's `POST /api/v1/product/interop/matrix`. Idempotent (RM repeats it at every start of the product). Also answered at " +
+        "`//api/v1/interop/add`, the URL RM builds.",
+    ),
     request: {
       body: { required: true, content: { "application/json": { schema: InteropAddRequest } } },
     },
@@ -69,8 +65,11 @@ const authzRoute = createRoute({
   path: "/api/v1/interop/authz",
   tags: ["interop"],
   summary: "The ingest bot's device-bound Matrix token, for a granted product",
-  description: "Caller: a product whose certificate CN holds a grant; 403 for every other " +
-    "certificate. 503 with `Retry-After` until the ingest bot exists.",
+  ...caller(
+    "certificate",
+    "Granted only to a product whose certificate CN holds a grant; 403 for every other " +
+      "certificate. 503 with `Retry-After` until the ingest bot exists.",
+  ),
   responses: {
     200: {
       description: "Credentials",
@@ -96,6 +95,7 @@ const grantsRoute = createRoute({
   path: "/api/v1/interop/grants",
   tags: ["operations"],
   summary: "The interop grants (loopback callers on the plain listener only: `interop list`)",
+  ...caller("operator"),
   responses: {
     200: { description: "Grants", content: { "application/json": { schema: InteropGrants } } },
     ...errorResponses(403, 503),
@@ -107,6 +107,7 @@ const revokeRoute = createRoute({
   path: "/api/v1/interop/grants/{certcn}",
   tags: ["operations"],
   summary: "Revoke a product's grant (loopback only: `interop revoke <certcn>`)",
+  ...caller("operator"),
   request: { params: z.object({ certcn: z.string().min(1).max(253) }) },
   responses: {
     200: {
@@ -123,11 +124,9 @@ function _interop(deps: AppDeps): Interop {
 }
 
 export function registerInteropRoutes(app: App, deps: AppDeps): void {
-  const rmCn = deps.config.manifest.rasenmaeher.certcn;
   async function add(c: Context<IdentityEnv>, body: z.infer<typeof InteropAddRequest>) {
-    refuseProductProxy(c);
-    const caller = requireRasenmaeher(c, rmCn);
-    const outcome = await _interop(deps).grant({ ...body, by: caller.cn });
+    const by = requireCertificate(c).cn; // admitted as RM's certificate (caller "rm-direct")
+    const outcome = await _interop(deps).grant({ ...body, by });
     if (outcome.kind === "refused") throw new ApiError("invalid_request", outcome.reason);
     const extra = outcome.created ? "granted" : "granted before";
     return c.json({ success: true, extra: `${extra}: ${body.certcn}`, error: null }, 200);
@@ -139,7 +138,6 @@ export function registerInteropRoutes(app: App, deps: AppDeps): void {
     });
   }
   app.openapi(grantsRoute, async function interopGrants(c) {
-    requireLoopback(c, "Managing interop grants");
     const grants = await _interop(deps).list();
     return c.json({
       grants: grants.map((g) => ({
@@ -153,7 +151,6 @@ export function registerInteropRoutes(app: App, deps: AppDeps): void {
     }, 200);
   });
   app.openapi(revokeRoute, async function interopRevoke(c) {
-    requireLoopback(c, "Managing interop grants");
     const { certcn } = c.req.valid("param");
     if (!await _interop(deps).revoke(certcn)) {
       throw new ApiError("not_found", `No interop grant for ${JSON.stringify(certcn)}`);
@@ -161,8 +158,7 @@ export function registerInteropRoutes(app: App, deps: AppDeps): void {
     return c.json({ success: true, extra: `revoked: ${certcn}`, error: null }, 200);
   });
   app.openapi(authzRoute, async function interopAuthz(c) {
-    const caller = requireCertificate(c);
-    const outcome = await _interop(deps).authz(caller.cn);
+    const outcome = await _interop(deps).authz(requireCertificate(c).cn);
     if (outcome.kind === "forbidden") throw new ApiError("forbidden", NOT_GRANTED);
     if (outcome.kind === "unavailable") {
       throw new ApiError("unavailable", outcome.reason, {

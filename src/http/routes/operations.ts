@@ -7,7 +7,7 @@ import type { App, AppDeps } from "../deps.ts";
 import type { ReconcileReport } from "../../reconcile/reconcile.ts";
 import { ApiError } from "../errors.ts";
 import { errorResponses } from "./common.ts";
-import { requireLoopback } from "../identity.ts";
+import { caller } from "../callers.ts";
 
 export const ReconcileRequest = z.strictObject({ dry_run: z.boolean().optional() }).openapi(
   "ReconcileRequest",
@@ -29,6 +29,7 @@ export function registerOperationsRoutes(app: App, deps: AppDeps): void {
       path: "/metrics",
       tags: ["operations"],
       summary: "Prometheus metrics (plain listener only)",
+      ...caller("public"),
       responses: {
         200: {
           description: "Text exposition format",
@@ -52,6 +53,7 @@ export function registerOperationsRoutes(app: App, deps: AppDeps): void {
       path: "/api/v1/reconcile",
       tags: ["operations"],
       summary: "Run reconciliation with RM now (loopback callers on the plain listener only)",
+      ...caller("operator"),
       request: {
         body: { required: true, content: { "application/json": { schema: ReconcileRequest } } },
       },
@@ -64,7 +66,6 @@ export function registerOperationsRoutes(app: App, deps: AppDeps): void {
       },
     }),
     async function reconcileNow(c) {
-      requireLoopback(c);
       const report = await deps.reconcile(c.req.valid("json").dry_run ?? false);
       if (report === null) {
         throw new ApiError(

@@ -7,6 +7,7 @@ import type { OidcStatus } from "../../keycloak/oidc_client.ts";
 import type { BootstrapStatus } from "../../bootstrap/bootstrap.ts";
 import type { MtlsListenerStatus } from "../../transport/listener_state.ts";
 import type { InteropStatus } from "../../interop/interop.ts";
+import { caller } from "../callers.ts";
 
 /** What every background task reports: its phase, since when, and its last failure. */
 const phaseFields = {
@@ -114,7 +115,7 @@ const route = createRoute({
   path: "/api/v1/status",
   tags: ["service"],
   summary: "Bootstrap state and pending work, for operators",
-  description: "Public; contains no secrets. Not part of RM's contract.",
+  ...caller("public", "Contains no secrets. Not part of RM's contract."),
   responses: {
     200: { description: "Status", content: { "application/json": { schema: StatusResponse } } },
   },

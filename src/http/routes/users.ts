@@ -7,7 +7,7 @@ import type { App, AppDeps } from "../deps.ts";
 import { ApiError } from "../errors.ts";
 import { deploymentFacts, personIdOf } from "../content/facts.ts";
 import { rmOwnAccount } from "../../matrix/mxid.ts";
-import { refuseProductProxy, requireRasenmaeher } from "../identity.ts";
+import { caller } from "../callers.ts";
 import { OperationResultResponse, UserCRUDRequest } from "../schemas.ts";
 import type { LifecycleAction } from "../../lifecycle/lifecycle.ts";
 import { errorResponses } from "./common.ts";
@@ -30,7 +30,6 @@ const ROUTES: ReadonlyArray<{ action: LifecycleAction; method: "post" | "put"; s
   ];
 
 export function registerUserRoutes(app: App, deps: AppDeps): void {
-  const rmCn = deps.config.manifest.rasenmaeher.certcn;
   const facts = deploymentFacts(deps.config);
   // RM announces its own accounts like people; each is logged once per process, then only answered.
   const ignoredOwn = new Set<string>();
@@ -40,7 +39,7 @@ export function registerUserRoutes(app: App, deps: AppDeps): void {
       path: `/api/v1/users/${action}`,
       tags: ["users"],
       summary,
-      description: "Caller: Rasenmaeher (client certificate CN = `rasenmaeher.certcn`).",
+      ...caller("rm-direct"),
       request: {
         body: { required: true, content: { "application/json": { schema: UserCRUDRequest } } },
       },
@@ -53,8 +52,6 @@ export function registerUserRoutes(app: App, deps: AppDeps): void {
       },
     });
     app.openapi(route, async function handleUserEvent(c) {
-      refuseProductProxy(c);
-      requireRasenmaeher(c, rmCn);
       const body = c.req.valid("json");
       const own = rmOwnAccount(body.callsign, deps.config.rmOwnCallsigns);
       if (own !== null) {
