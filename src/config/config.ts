@@ -54,7 +54,15 @@ export interface Config {
     readonly requestTimeoutMs: number;
     /** An idle keep-alive connection is closed after this. */
     readonly idleTimeoutMs: number;
+    /** Overall safety cap per listener; a quarter of it is kept for priority addresses. */
     readonly maxConnections: number;
+    readonly maxConnectionsPerAddress: number;
+    readonly maxHandshakes: number;
+    readonly maxHandshakesPerAddress: number;
+    readonly handshakeTimeoutMs: number;
+    readonly maxConnectionsPerIdentity: number;
+    /** Held to the overall cap only: loopback, `MTLS_TRUSTED_PROXIES`, `HTTP_PRIORITY_ADDRESSES`. */
+    readonly priorityAddresses: readonly CidrBlock[];
   };
   readonly bindHost: string;
   readonly proxy: {
@@ -153,7 +161,14 @@ const EnvSchema = z.object({
   HTTP_HEADERS_TIMEOUT_S: z.coerce.number().int().min(1).max(3600).default(10),
   HTTP_REQUEST_TIMEOUT_S: z.coerce.number().int().min(1).max(3600).default(30),
   HTTP_IDLE_TIMEOUT_S: z.coerce.number().int().min(1).max(3600).default(30),
-  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(65_535).default(64),
+  // Connection budgets (per listener; README "Connection limits" says why these defaults).
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(65_535).default(4096),
+  HTTP_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(65_535).default(1024),
+  HTTP_MAX_HANDSHAKES: z.coerce.number().int().min(1).max(65_535).default(1024),
+  HTTP_MAX_HANDSHAKES_PER_ADDRESS: z.coerce.number().int().min(1).max(65_535).default(512),
+  HTTP_HANDSHAKE_TIMEOUT_S: z.coerce.number().int().min(1).max(60).default(5),
+  HTTP_MAX_CONNECTIONS_PER_IDENTITY: z.coerce.number().int().min(1).max(65_535).default(64),
+  HTTP_PRIORITY_ADDRESSES: z.string().default("127.0.0.1/32, ::1/128"),
   BIND_HOST: z.string().min(1).default("0.0.0.0"),
   MTLS_TRUST_PROXY_HEADER: flag(false),
   MTLS_HEADER_NAME: z.string().regex(/^[A-Za-z0-9-]+$/, { message: "must be a header name" })
@@ -235,6 +250,8 @@ export async function parseConfig(
 
   const trustedProxies = parseCidrList(e.MTLS_TRUSTED_PROXIES);
   if (!trustedProxies.ok) problems.push(`MTLS_TRUSTED_PROXIES: ${trustedProxies.error}`);
+  const priority = parseCidrList(e.HTTP_PRIORITY_ADDRESSES);
+  if (!priority.ok) problems.push(`HTTP_PRIORITY_ADDRESSES: ${priority.error}`);
   if (e.MTLS_TRUST_PROXY_HEADER && trustedProxies.ok && trustedProxies.blocks.length === 0) {
     problems.push(
       "MTLS_TRUSTED_PROXIES: must list the proxy addresses (CIDR) when MTLS_TRUST_PROXY_HEADER=true",
@@ -264,7 +281,7 @@ export async function parseConfig(
   }
 
   const manifest = await _loadManifest(e.KRAFTWERK_MANIFEST, readText, problems, warnings);
-  if (problems.length > 0 || manifest === null || !trustedProxies.ok) {
+  if (problems.length > 0 || manifest === null || !trustedProxies.ok || !priority.ok) {
     return { ok: false, problems };
   }
 
@@ -313,6 +330,13 @@ export async function parseConfig(
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_S * 1000,
       idleTimeoutMs: e.HTTP_IDLE_TIMEOUT_S * 1000,
       maxConnections: e.HTTP_MAX_CONNECTIONS,
+      maxConnectionsPerAddress: e.HTTP_MAX_CONNECTIONS_PER_ADDRESS,
+      maxHandshakes: e.HTTP_MAX_HANDSHAKES,
+      maxHandshakesPerAddress: e.HTTP_MAX_HANDSHAKES_PER_ADDRESS,
+      handshakeTimeoutMs: e.HTTP_HANDSHAKE_TIMEOUT_S * 1000,
+      maxConnectionsPerIdentity: e.HTTP_MAX_CONNECTIONS_PER_IDENTITY,
+      // The proxies in front (RM's own, nginx) carry RM's callbacks: never starve them.
+      priorityAddresses: [...priority.blocks, ...trustedProxies.blocks],
     },
     bindHost: e.BIND_HOST,
     proxy: {

@@ -6,12 +6,14 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Logger } from "../log/logger.ts";
+import type { Transport } from "../transport/bindings.ts";
 
 export type ErrorCode =
   | "malformed_json"
   | "forbidden"
   | "not_found"
   | "method_not_allowed"
+  | "request_timeout"
   | "payload_too_large"
   | "unsupported_media_type"
   | "conflict"
@@ -24,6 +26,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   forbidden: 403,
   not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   payload_too_large: 413,
   unsupported_media_type: 415,
   conflict: 409,
@@ -80,6 +83,16 @@ export function toApiError(err: unknown): ApiError {
 /** Builds the app's `onError` handler. */
 export function createErrorHandler(log: Logger): (err: Error, c: Context) => Response {
   return function renderError(err: Error, c: Context): Response {
+    // The listener gave up on a stalled body (answered 408 and logged it with the peer):
+    // whatever reading it threw — "aborted", malformed JSON — is the client's delay, not our
+    // failure; the request log line says 408 at info.
+    const transport = (c.env as { transport?: Transport } | undefined)?.transport;
+    if (transport?.requestTimedOut?.() === true) {
+      const timeout = new ApiError("request_timeout", "The request body did not arrive in time", {
+        headers: { connection: "close" },
+      });
+      return c.json(errorBody(timeout), timeout.status, { ...timeout.headers });
+    }
     const apiError = toApiError(err);
     if (apiError.code === "internal") {
       log.error("request failed", { path: c.req.path, error: apiError.cause ?? err });

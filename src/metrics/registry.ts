@@ -193,4 +193,24 @@ export const METRICS = [
     help: "Rooms the interop ingest bot is joined to, after the last pass.",
     type: "gauge",
   },
+  {
+    name: "matrixrmapi_connections_refused_total",
+    help: "Connections closed as soon as they were accepted or verified, by listener and budget.",
+    type: "counter",
+  },
+  {
+    name: "matrixrmapi_connections_timed_out_total",
+    help: "Connections closed for slowness, by listener and stage (handshake, head, body).",
+    type: "counter",
+  },
+  {
+    name: "matrixrmapi_connections_open",
+    help: "Connections open now, by listener.",
+    type: "gauge",
+  },
+  {
+    name: "matrixrmapi_connections_handshaking",
+    help: "Connections from addresses without priority still in their TLS handshake, by listener.",
+    type: "gauge",
+  },
 ] as const;

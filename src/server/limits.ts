@@ -1,12 +1,14 @@
 /**
  * @module Connection limits shared by both listeners (both are node:http(s) servers through
- * @hono/node-server): header, request and idle timeouts, a connection cap, closing a connection
+ * @hono/node-server): header, request and idle timeouts, the connection budgets `guard.ts`
+ * enforces (overall, per address, in the TLS handshake, per certificate), closing a connection
  * whose request body is still arriving when its response is sent, and real read backpressure on
  * TLS connections.
  *
  * Measured in Deno 2.9.6 (`.local/probe/limits/`): node's `headersTimeout`, `requestTimeout`,
  * `keepAliveTimeout` (closes 1 s after the advertised `Keep-Alive: timeout=N`, as node does),
- * `maxConnections`, `maxHeaderSize`, `maxHeadersCount`, `server.setTimeout` and TLS
+ * `maxConnections` (but it refuses silently: the service counts connections itself instead),
+ * `maxHeaderSize`, `maxHeadersCount`, `server.setTimeout` and TLS
  * `handshakeTimeout` all work, on `node:http` and `node:https`. What does not: pausing a TLS
  * server socket. Deno's TLSWrap `readStop` only stops handing cleartext to JS; the TCP handle
  * beneath keeps reading and the TLS layer buffers without bound (100 MiB pushed at a paused
@@ -17,6 +19,7 @@ import type { IncomingMessage, Server as HttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { HttpBindings } from "@hono/node-server";
+import type { AdmissionPolicy } from "./admission.ts";
 
 /** Limits applied to each listener separately. */
 export interface ListenerLimits {
@@ -28,16 +31,44 @@ export interface ListenerLimits {
   /** A keep-alive connection with no request in progress is closed after this (+1 s, node's
    * grace after the `Keep-Alive: timeout` it advertises). */
   readonly idleTimeoutMs: number;
-  /** Connections open at once; a connection beyond it is closed as soon as it is accepted. */
+  /** Connections open at once, whoever holds them: a safety cap on memory and descriptors. A
+   * quarter of it is kept for priority addresses. */
   readonly maxConnections: number;
+  /** Connections one address without priority may hold. */
+  readonly maxConnectionsPerAddress: number;
+  /** mTLS: connections still in their handshake, from addresses without priority together. */
+  readonly maxHandshakes: number;
+  /** mTLS: connections in their handshake from one address without priority. */
+  readonly maxHandshakesPerAddress: number;
+  /** mTLS: the handshake must be done this long after the connection was accepted. */
+  readonly handshakeTimeoutMs: number;
+  /** mTLS: connections one client certificate may hold (RM's own are exempt). */
+  readonly maxConnectionsPerIdentity: number;
 }
 
 export const DEFAULT_LIMITS: ListenerLimits = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   idleTimeoutMs: 30_000,
-  maxConnections: 64,
+  maxConnections: 4096,
+  maxConnectionsPerAddress: 1024,
+  maxHandshakes: 1024,
+  maxHandshakesPerAddress: 512,
+  handshakeTimeoutMs: 5_000,
+  maxConnectionsPerIdentity: 64,
 };
+
+/** The admission budgets of `limits`: addresses without priority share three quarters. */
+export function admissionPolicy(limits: ListenerLimits): AdmissionPolicy {
+  return {
+    maxConnections: limits.maxConnections,
+    maxOrdinary: Math.max(1, limits.maxConnections - Math.floor(limits.maxConnections / 4)),
+    maxPerAddress: limits.maxConnectionsPerAddress,
+    maxHandshakes: limits.maxHandshakes,
+    maxHandshakesPerAddress: limits.maxHandshakesPerAddress,
+    maxPerIdentity: limits.maxConnectionsPerIdentity,
+  };
+}
 
 /** Options for `http.createServer` / `https.createServer` that enforce `limits`. */
 export function limitServerOptions(limits: ListenerLimits): {
@@ -60,12 +91,8 @@ export function limitServerOptions(limits: ListenerLimits): {
   };
 }
 
-/** Applies what cannot be passed to the constructor, and returns the set of open sockets. */
-export function applyServerLimits(
-  server: HttpServer | HttpsServer,
-  limits: ListenerLimits,
-): Set<Socket> {
-  server.maxConnections = limits.maxConnections;
+/** Returns the set of open sockets (the caps are `guard.ts`'s, not node's `maxConnections`). */
+export function trackSockets(server: HttpServer | HttpsServer): Set<Socket> {
   const sockets = new Set<Socket>(); // every open connection, so close() can end keep-alives
   server.on("connection", (socket: Socket) => {
     sockets.add(socket);

@@ -17,14 +17,16 @@ import type { Logger } from "../log/logger.ts";
 import type { CrlGuard } from "./crl.ts";
 import type { RunningListener } from "./plain.ts";
 import { normaliseSerial } from "./serial.ts";
+import { createNotice } from "./notice.ts";
 import {
-  applyServerLimits,
   closeWhenBodyUnread,
   DEFAULT_LIMITS,
   forwardTlsBackpressure,
   limitServerOptions,
   type ListenerLimits,
+  trackSockets,
 } from "./limits.ts";
+import { type ConnectionEvent, guardListener } from "./guard.ts";
 
 export interface MtlsListenerOptions {
   readonly fetch: (request: Request, env: AppBindings) => Response | Promise<Response>;
@@ -37,8 +39,14 @@ export interface MtlsListenerOptions {
   readonly caPems: readonly string[];
   readonly crl: CrlGuard;
   readonly log: Logger;
-  /** Timeouts and the connection cap. @default DEFAULT_LIMITS */
+  /** Timeouts and connection budgets. @default DEFAULT_LIMITS */
   readonly limits?: ListenerLimits;
+  /** Addresses held to the overall cap only (RM, its proxies). @default none */
+  readonly priority?: (address: string) => boolean;
+  /** Certificate CNs exempt from the per-certificate cap (RM's). @default none */
+  readonly exemptCns?: readonly string[];
+  /** Each refused or timed-out connection, for the metrics. */
+  readonly onConnectionEvent?: (event: ConnectionEvent) => void;
 }
 
 /** A certificate and the issuer (as @peculiar/x509 prints names) whose CRL may list it. */
@@ -152,6 +160,11 @@ function _chainOf(leaf: PeerReading & { ok: true }, cas: readonly TrustedCa[]): 
   return links;
 }
 
+/** What a certificate's connections are counted under: issuer and serial; RM's (by CN) never. */
+function _capKey(identity: PeerIdentity, links: readonly ChainLink[], exempt: Set<string>) {
+  return exempt.has(identity.cn) ? null : `${links[0]?.issuer ?? ""}|${identity.serial}`;
+}
+
 function _revoked(links: readonly ChainLink[], crl: CrlGuard): ChainLink | undefined {
   return links.find((link) => crl.isRevoked(link.serial, link.issuer));
 }
@@ -197,8 +210,9 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
       rejectUnauthorized: true,
       ...secureContext(options.serverCertPem, options.serverKeyPem),
       ...limitServerOptions(limits),
-      // A connection that never completes the handshake counts against the cap until this.
-      handshakeTimeout: limits.headersTimeoutMs,
+      // The guard closes a connection still in its handshake after handshakeTimeoutMs (and
+      // counts it); node's own timer is the backstop.
+      handshakeTimeout: limits.handshakeTimeoutMs + 1000,
     },
     fetch: closeWhenBodyUnread(function handleMtlsRequest(
       request: Request,
@@ -223,13 +237,22 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
         socket.destroy();
         return new Response(null, { status: 403 });
       }
+      const incoming = (env as HttpBindings).incoming;
       return options.fetch(request, {
-        transport: { kind: "mtls", identity: peer.identity, remoteAddress: peer.remoteAddress },
+        transport: {
+          kind: "mtls",
+          identity: peer.identity,
+          remoteAddress: peer.remoteAddress,
+          requestTimedOut: () => guard.timedOut(incoming),
+        },
       });
     }),
   });
   // Every open connection (TCP, then TLS), so close() can end keep-alives.
-  const sockets = applyServerLimits(server as https.Server, limits);
+  const sockets = trackSockets(server as https.Server);
+  const guard = guardListener(server as https.Server, { ...options, limits, tls: true });
+  const exempt = new Set(options.exemptCns ?? []);
+  const notice = createNotice(log);
 
   function track(socket: Socket): void {
     if (sockets.has(socket)) return;
@@ -271,7 +294,9 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
         revoked_subject: revoked.subject,
       });
     }
-    admitted.set(socket, { identity: reading.identity, links, remoteAddress });
+    const { identity } = reading;
+    if (!guard.handshaken(socket, _capKey(identity, links, exempt))) return;
+    admitted.set(socket, { identity, links, remoteAddress });
     if (!forwardTlsBackpressure(socket) && !backpressureWarned) {
       backpressureWarned = true;
       log.warn("cannot pause TLS reads at the TCP level; unread request data may pile up");
@@ -279,30 +304,40 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
   });
   server.on("tlsClientError", (err: Error, socket: TLSSocket) => {
     // No certificate, a foreign CA, a v1 certificate: the TLS layer refused it before us.
-    log.info("TLS handshake refused", { reason: err.message, peer: socket.remoteAddress ?? null });
+    notice("info", "TLS handshake refused", {
+      reason: err.message,
+      peer: socket.remoteAddress ?? null,
+    });
   });
 
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port, options.hostname, () => {
-      server.off("error", reject);
-      server.on("error", (err: Error) => log.error("mTLS listener error", { error: err }));
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : options.port;
-      log.info("mTLS listener ready", { hostname: options.hostname, port });
-      resolve({
-        port,
-        setCertificate(certPem, keyPem) {
-          // createServer was https.createServer, so the server is an https.Server.
-          (server as https.Server).setSecureContext(secureContext(certPem, keyPem));
-          log.info("mTLS listener presents a new certificate from the next handshake on");
-        },
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done()); // stops accepting; calls back once sockets are gone
-            for (const socket of sockets) socket.destroy();
-          }),
-      });
-    });
+    // A flood fills node's default accept queue (511) and the kernel drops SYNs, RM's too
+    // (a retry 1 s later): a queue as long as the connection cap (the kernel caps it at
+    // net.core.somaxconn) lets the guard, not the kernel, choose whom to refuse.
+    server.listen(
+      { port: options.port, host: options.hostname, backlog: limits.maxConnections },
+      () => {
+        server.off("error", reject);
+        server.on("error", (err: Error) => log.error("mTLS listener error", { error: err }));
+        const address = server.address();
+        const port = typeof address === "object" && address !== null ? address.port : options.port;
+        log.info("mTLS listener ready", { hostname: options.hostname, port });
+        resolve({
+          port,
+          connections: () => guard.stats(),
+          setCertificate(certPem, keyPem) {
+            // createServer was https.createServer, so the server is an https.Server.
+            (server as https.Server).setSecureContext(secureContext(certPem, keyPem));
+            log.info("mTLS listener presents a new certificate from the next handshake on");
+          },
+          close: () =>
+            new Promise<void>((done) => {
+              server.close(() => done()); // stops accepting; calls back once sockets are gone
+              for (const socket of sockets) socket.destroy();
+            }),
+        });
+      },
+    );
   });
 }

@@ -12,6 +12,10 @@ import { loadCaCertificates } from "../server/ca.ts";
 import { createCrlGuard } from "../server/crl.ts";
 import type { MtlsListenerState } from "../transport/listener_state.ts";
 import { judgeServerUse } from "../server/purpose.ts";
+import type { Registry } from "../metrics/registry.ts";
+import { addressInBlocks } from "../config/cidr.ts";
+import type { ConnectionEvent } from "../server/guard.ts";
+import type { AdmissionStats } from "../server/admission.ts";
 
 type Fetch = Parameters<typeof startMtlsListener>[0]["fetch"];
 
@@ -26,13 +30,45 @@ const CONFIGURE_A_SERVER_PAIR = "RM's TLS client refuses it as a server certific
   "example the one the products' nginx presents), or set MTLS_ENABLED=false and let the products' " +
   "nginx terminate mTLS (MTLS_TRUST_PROXY_HEADER=true with MTLS_TRUSTED_PROXIES)";
 
-export async function startPlain(config: Config, fetch: Fetch, log: Logger): Promise<Listening> {
-  return await startPlainListener({
+export async function startPlain(
+  config: Config,
+  fetch: Fetch,
+  log: Logger,
+  metrics: Registry,
+): Promise<Listening> {
+  const listener = await startPlainListener({
     fetch,
     hostname: config.bindHost,
     port: config.http.port,
     log,
+    ..._budgets(config, metrics, "plain"),
+  });
+  _observe(metrics, "plain", () => listener.connections());
+  return listener;
+}
+
+/** The connection budgets of a listener and where its refusals and timeouts are counted. */
+function _budgets(config: Config, metrics: Registry, listener: "plain" | "mtls") {
+  const blocks = config.limits.priorityAddresses;
+  return {
     limits: config.limits,
+    priority: (address: string) => addressInBlocks(address, blocks),
+    onConnectionEvent: (event: ConnectionEvent) =>
+      metrics.inc(
+        event.kind === "refused"
+          ? "matrixrmapi_connections_refused_total"
+          : "matrixrmapi_connections_timed_out_total",
+        { listener, reason: event.reason },
+      ),
+  };
+}
+
+/** Open connections (and those still in their TLS handshake) as gauges, when scraped. */
+function _observe(metrics: Registry, listener: string, stats: () => AdmissionStats): void {
+  metrics.onScrape(() => {
+    const now = stats();
+    metrics.set("matrixrmapi_connections_open", now.open, { listener });
+    metrics.set("matrixrmapi_connections_handshaking", now.handshaking, { listener });
   });
 }
 
@@ -43,6 +79,7 @@ export interface StartMtlsOptions {
   readonly certificate: CertificateManager;
   readonly state: MtlsListenerState;
   readonly signal: AbortSignal;
+  readonly metrics: Registry;
 }
 
 /**
@@ -52,7 +89,7 @@ export interface StartMtlsOptions {
  * the product's own one keeps the listener down (phase `refused_server_certificate`, logged).
  */
 export async function startMtls(o: StartMtlsOptions): Promise<Listening | null> {
-  const { config, fetch, log, certificate, state, signal } = o;
+  const { config, fetch, log, certificate, state, signal, metrics } = o;
   const managed = config.mtls.serverCertPath === config.clientCertPath &&
     config.mtls.serverKeyPath === config.clientKeyPath;
   let pair: { certPem: string; keyPem: string };
@@ -87,12 +124,14 @@ export async function startMtls(o: StartMtlsOptions): Promise<Listening | null> 
     caPems,
     crl,
     log,
-    limits: config.limits,
+    ..._budgets(config, metrics, "mtls"),
+    exemptCns: [config.manifest.rasenmaeher.certcn],
   }).catch(async (err) => {
     await crl.close();
     throw err;
   });
   state.enter("listening", _judge(pair.certPem).warning);
+  _observe(metrics, "mtls", () => listener.connections());
   const unsubscribe = managed
     ? certificate.onChange((next) => {
       const verdict = _judge(next.certPem);

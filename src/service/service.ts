@@ -232,6 +232,7 @@ export function createService(o: ServiceOptions): Service {
           certificate,
           state: mtlsState,
           signal: stopListeners.signal,
+          metrics,
         });
         if (!managed) {
           const mtls = await mtlsStarting; // a broken fixed pair fails the start-up
@@ -246,7 +247,7 @@ export function createService(o: ServiceOptions): Service {
         }
       }
       // The plain listener (and with it the healthcheck) comes up last: once it answers, both do.
-      listeners.push(await startPlain(config, fetch, log));
+      listeners.push(await startPlain(config, fetch, log, metrics));
     },
     stop() {
       stopped ??= (async () => {

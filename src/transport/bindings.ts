@@ -23,11 +23,15 @@ export type Transport =
     readonly kind: "mtls";
     readonly identity: PeerIdentity;
     readonly remoteAddress: string;
+    /** True once the listener gave up on the request body (it answered 408 and closed). */
+    readonly requestTimedOut?: () => boolean;
   }
   | {
     /** The plain HTTP listener (or an in-process test with no certificate). */
     readonly kind: "plain";
     readonly remoteAddress: string;
+    /** True once the listener gave up on the request body (it answered 408 and closed). */
+    readonly requestTimedOut?: () => boolean;
   };
 
 /** Hono bindings passed as the second argument of `app.fetch(request, env)`. */

@@ -195,32 +195,72 @@ Deno.test("parseConfig() defaults the public homeserver URL to synapse.<domain> 
 });
 
 Deno.test("parseConfig() reads the listener limits, with defaults, and checks them", async () => {
-  assert.deepEqual((await testConfig()).limits, {
+  const { priorityAddresses, ...defaults } = (await testConfig()).limits;
+  assert.deepEqual(defaults, {
     headersTimeoutMs: 10_000,
     requestTimeoutMs: 30_000,
     idleTimeoutMs: 30_000,
-    maxConnections: 64,
+    maxConnections: 4096,
+    maxConnectionsPerAddress: 1024,
+    maxHandshakes: 1024,
+    maxHandshakesPerAddress: 512,
+    handshakeTimeoutMs: 5000,
+    maxConnectionsPerIdentity: 64,
   });
-  assert.deepEqual(
-    (await testConfig({
-      HTTP_HEADERS_TIMEOUT_S: "2",
-      HTTP_REQUEST_TIMEOUT_S: "5",
-      HTTP_IDLE_TIMEOUT_S: "7",
-      HTTP_MAX_CONNECTIONS: "16",
-    })).limits,
-    { headersTimeoutMs: 2000, requestTimeoutMs: 5000, idleTimeoutMs: 7000, maxConnections: 16 },
-  );
+  assert.deepEqual(priorityAddresses.map((b) => b.text), ["127.0.0.1/32", "::1/128"]);
+  const { priorityAddresses: set, ...given } = (await testConfig({
+    HTTP_HEADERS_TIMEOUT_S: "2",
+    HTTP_REQUEST_TIMEOUT_S: "5",
+    HTTP_IDLE_TIMEOUT_S: "7",
+    HTTP_MAX_CONNECTIONS: "16",
+    HTTP_MAX_CONNECTIONS_PER_ADDRESS: "8",
+    HTTP_MAX_HANDSHAKES: "6",
+    HTTP_MAX_HANDSHAKES_PER_ADDRESS: "3",
+    HTTP_HANDSHAKE_TIMEOUT_S: "2",
+    HTTP_MAX_CONNECTIONS_PER_IDENTITY: "4",
+    HTTP_PRIORITY_ADDRESSES: "10.1.2.3",
+    MTLS_TRUST_PROXY_HEADER: "true",
+    MTLS_TRUSTED_PROXIES: "172.20.0.0/16",
+  })).limits;
+  assert.deepEqual(given, {
+    headersTimeoutMs: 2000,
+    requestTimeoutMs: 5000,
+    idleTimeoutMs: 7000,
+    maxConnections: 16,
+    maxConnectionsPerAddress: 8,
+    maxHandshakes: 6,
+    maxHandshakesPerAddress: 3,
+    handshakeTimeoutMs: 2000,
+    maxConnectionsPerIdentity: 4,
+  });
+  // The trusted proxies carry RM's callbacks: they have priority too.
+  assert.deepEqual(set.map((b) => b.text), ["10.1.2.3", "172.20.0.0/16"]);
   const bad = await parseConfig({
     SYNAPSE_REGISTRATION_SECRET: "s",
     HTTP_HEADERS_TIMEOUT_S: "0",
     HTTP_IDLE_TIMEOUT_S: "1.5",
     HTTP_MAX_CONNECTIONS: "none",
+    HTTP_HANDSHAKE_TIMEOUT_S: "0",
+    HTTP_MAX_CONNECTIONS_PER_IDENTITY: "-1",
   }, files({}));
   assert.equal(bad.ok, false);
   const text = !bad.ok ? bad.problems.join("\n") : "";
-  for (const name of ["HTTP_HEADERS_TIMEOUT_S", "HTTP_IDLE_TIMEOUT_S", "HTTP_MAX_CONNECTIONS"]) {
+  for (
+    const name of [
+      "HTTP_HEADERS_TIMEOUT_S",
+      "HTTP_IDLE_TIMEOUT_S",
+      "HTTP_MAX_CONNECTIONS",
+      "HTTP_HANDSHAKE_TIMEOUT_S",
+      "HTTP_MAX_CONNECTIONS_PER_IDENTITY",
+    ]
+  ) {
     assert.match(text, new RegExp(`^${name}: `, "m"), `missing ${name} in:\n${text}`);
   }
+  const badList = await parseConfig({
+    SYNAPSE_REGISTRATION_SECRET: "s",
+    HTTP_PRIORITY_ADDRESSES: "rm.local",
+  }, files({}));
+  assert.ok(!badList.ok && /^HTTP_PRIORITY_ADDRESSES: cannot parse/m.test(badList.problems[0]!));
   const inverted = await parseConfig({
     SYNAPSE_REGISTRATION_SECRET: "s",
     HTTP_HEADERS_TIMEOUT_S: "40",

@@ -52,7 +52,7 @@ export async function startMain(
   env: Record<string, string>,
   probe: () => Promise<boolean>,
   entry: Entry = {},
-): Promise<{ stop: () => Promise<Output>; kill9: () => Promise<Output> }> {
+): Promise<{ pid: number; stop: () => Promise<Output>; kill9: () => Promise<Output> }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", ...(entry.flags ?? []), ...servicePermissions(env), entry.path ?? MAIN, "serve"],
     env: { PATH: Deno.env.get("PATH") ?? "", NO_COLOR: "1", ...entry.denoEnv, ...env },
@@ -74,7 +74,7 @@ export async function startMain(
     timeoutMs: 20_000,
     intervalMs: 100,
   }).catch(() => false);
-  if (ready) return { stop: stop("SIGTERM"), kill9: stop("SIGKILL") };
+  if (ready) return { pid: child.pid, stop: stop("SIGTERM"), kill9: stop("SIGKILL") };
   const out = await stop("SIGTERM")();
   throw new Error(`main.ts did not become ready in 20 s; stderr:\n${out.stderr}`);
 }

@@ -20,6 +20,8 @@ export interface ServiceProcess {
   readonly pki: DevPkiPaths;
   readonly httpPort: number;
   readonly mtlsPort: number;
+  /** The service's process id (to read its memory and open files from /proc). */
+  readonly pid: number;
   /** POST `body` over mTLS as RM or as a person. */
   call(who: "rm" | "user", path: string, body: unknown): Promise<{ status: number; text: string }>;
   plainGet(path: string): Promise<{ status: number; text: string }>;
@@ -85,6 +87,7 @@ export async function startServiceProcess(o: ServiceOptions = {}): Promise<Servi
     pki,
     httpPort,
     mtlsPort,
+    pid: main.pid,
     async call(who, path, body) {
       const client = Deno.createHttpClient({
         caCerts: [await Deno.readTextFile(pki.caChain)],
