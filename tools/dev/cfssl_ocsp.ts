@@ -34,8 +34,8 @@ interface ProxyOptions {
   readonly ca: string;
 }
 
-/** Starts the proxy; `cfssl ocspserve` starts with the first request it passes on. */
-export async function startOcspProxy(options: ProxyOptions): Promise<OcspProxy> {
+/** Starts the proxy at once; `cfssl ocspserve` starts with the first request it passes on. */
+export function startOcspProxy(options: ProxyOptions): OcspProxy {
   let requests = 0;
   let mode: ResponderMode = "pass";
   let serve: { child: Deno.ChildProcess; port: number } | null = null;

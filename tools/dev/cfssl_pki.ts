@@ -81,7 +81,7 @@ export async function createCfsslPki(bins: CfsslBins): Promise<CfsslPki> {
   const ca = await _cachedCa(bins);
   const dir = await Deno.makeTempDir({ prefix: "cfssl-pki-" });
   const db = await createCaDatabase(dir);
-  const ocsp = await startOcspProxy({ bins, dbConfig: db.config, dir, ca: ca.dir });
+  const ocsp = startOcspProxy({ bins, dbConfig: db.config, dir, ca: ca.dir });
   const run = (args: string[], stdin?: string) => _cfssl(bins, args, dir, stdin);
   const config = async (expiry?: string) => {
     const path = `${dir}/config-${crypto.randomUUID()}.json`;
