@@ -191,8 +191,11 @@ export function createOcspChecker(options: OcspCheckerOptions): OcspChecker {
         verdict = { kind: "unavailable", url, reason };
       }
     }
-    if (verdict.kind === "unavailable") _noteFailure(verdict, normaliseSerial(leaf.serialNumber));
-    else {
+    // A leaf without a responder (cert-manager's, the Deno test PKI's) is the CRL's alone: not
+    // an outage, so not a problem to show; `required` still refuses it.
+    if (verdict.kind === "unavailable") {
+      if (url !== null) _noteFailure(verdict, normaliseSerial(leaf.serialNumber));
+    } else {
       counts[verdict.kind]++;
       if (failing) log.info("OCSP verdicts again", { responder: url });
       failing = false;
