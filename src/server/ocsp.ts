@@ -106,8 +106,11 @@ export function createOcspChecker(options: OcspCheckerOptions): OcspChecker {
   async function _ask(subject: OcspSubject, url: string): Promise<OcspAnswer> {
     const nonce = crypto.getRandomValues(new Uint8Array(16));
     const body = await encodeOcspRequest(subject, nonce);
+    // One deadline for the whole lookup, the wait for a free slot included.
+    const signal = AbortSignal.timeout(timeoutMs);
     const release = await gate();
     try {
+      if (signal.aborted) throw new OcspError("timed out waiting behind other OCSP lookups");
       const response = await doFetch(url, {
         method: "POST",
         headers: {
@@ -115,7 +118,7 @@ export function createOcspChecker(options: OcspCheckerOptions): OcspChecker {
           accept: "application/ocsp-response",
         },
         body,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal,
       }).catch((err: Error) => {
         throw new OcspError(`cannot reach the OCSP responder: ${err.message}`);
       });
