@@ -19,6 +19,8 @@ interface Setup {
   readonly log: ReturnType<typeof createMemoryLogger>;
   /** GET /whoami as `who` on a fresh connection: the status, or "refused". */
   call(who: Issued): Promise<number | "refused">;
+  /** One keep-alive connection as `who`: each call is a request on it. */
+  keepAlive(who: Issued): { get(): Promise<number | "refused">; close(): void };
   /** Writes the CA's current CRLs (`cfssl crl`) and makes the guard read them. */
   publishCrl(): Promise<void>;
   /** Moves the checker's clock. */
@@ -87,6 +89,21 @@ function ocspTest(name: string, options: Options, body: (s: Setup) => Promise<vo
           } finally {
             client.close();
           }
+        },
+        keepAlive(who) {
+          const client = Deno.createHttpClient({
+            caCerts: [pki.chainPem],
+            cert: who.certPem,
+            key: who.keyPem,
+          });
+          return {
+            get: () =>
+              fetch(`https://localhost:${listener.port}/whoami`, { client }).then(
+                async (res) => (await res.body?.cancel(), res.status),
+                () => "refused" as const,
+              ),
+            close: () => client.close(),
+          };
         },
         async publishCrl() {
           await Deno.writeTextFile(crlPath, await pki.crlPem());
@@ -180,7 +197,7 @@ ocspTest(
 );
 
 ocspTest(
-  "a certificate CFSSL has no answer for yet (\"unauthorized\" until ocsprefresh) is left to the CRL",
+  'a certificate CFSSL has no answer for yet ("unauthorized" until ocsprefresh) is left to the CRL',
   {},
   async (s) => {
     const fresh = await s.pki.issueLeaf({ cn: "ROTTA03a", kind: "client" }); // no refresh yet
@@ -189,18 +206,40 @@ ocspTest(
   },
 );
 
-ocspTest("a forged OCSP answer (the responder's name, another key) is not believed and, when required, refuses", {
-  mode: "required",
-}, async (s) => {
-  const p = await person(s.pki);
-  // A responder certificate of the right name and usage, but the answer is signed by another key.
-  const impostor = await s.pki.issueByProfile("impostor", "client");
-  s.pki.ocsp.mode = {
-    answer: await s.pki.ocspSign(p.certPem, "good", {
-      certPem: s.pki.responderPem,
-      keyPem: impostor.keyPem,
-    }),
-  };
-  assert.equal(await s.call(p), "refused");
-  assert.match(s.refusals()[0] ?? "", /signature does not verify/);
-});
+ocspTest(
+  "a forged OCSP answer (the responder's name, another key) is not believed and, when required, refuses",
+  {
+    mode: "required",
+  },
+  async (s) => {
+    const p = await person(s.pki);
+    // A responder certificate of the right name and usage, but the answer is signed by another key.
+    const impostor = await s.pki.issueByProfile("impostor", "client");
+    s.pki.ocsp.mode = {
+      answer: await s.pki.ocspSign(p.certPem, "good", {
+        certPem: s.pki.responderPem,
+        keyPem: impostor.keyPem,
+      }),
+    };
+    assert.equal(await s.call(p), "refused");
+    assert.match(s.refusals()[0] ?? "", /signature does not verify/);
+  },
+);
+
+ocspTest(
+  "a keep-alive connection is cut at its next request once OCSP says revoked",
+  {},
+  async (s) => {
+    const p = await person(s.pki);
+    const connection = s.keepAlive(p);
+    try {
+      assert.equal(await connection.get(), 200);
+      await s.pki.revoke(p.certPem);
+      s.advance(60_001);
+      assert.equal(await connection.get(), "refused");
+      assert.deepEqual(s.refusals(), ["revoked by OCSP"]);
+    } finally {
+      connection.close();
+    }
+  },
+);
