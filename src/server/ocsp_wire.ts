@@ -144,10 +144,11 @@ export async function readOcspResponse(
   } catch (err) {
     throw new OcspError(`unparsable basic OCSP response: ${(err as Error).message}`);
   }
-  await _verifySigner(basic, tbs, subject, options);
+  // What the answer says is checked first, then who said it: each failure is named as itself.
   const single = await _responseFor(basic.tbsResponseData.responses, subject);
   _checkNonce(basic, options.nonce);
   _checkTimes(single, options.now);
+  await _verifySigner(basic, tbs, subject, options);
   const status = single.certStatus;
   if (status.revoked !== undefined) {
     return {
