@@ -23,7 +23,7 @@ export function localGoBin(): string {
 
 /**
  * A pinned CFSSL already built: `$CFSSL_BIN_DIR`, `.local/go-bin`, then Go's own bin folder.
- * Only binaries whose build info names cfssl at {@linkcode CFSSL_VERSION} count.
+ * Only cgo builds whose build info names cfssl at {@linkcode CFSSL_VERSION} count.
  */
 export async function findCfssl(): Promise<CfsslBins | null> {
   const dirs = [Deno.env.get("CFSSL_BIN_DIR"), localGoBin(), await _goEnvBin()];
@@ -57,7 +57,11 @@ export async function ensureCfssl(log: (line: string) => void): Promise<CfsslBin
     throw new CfsslUnavailableError(`go install of CFSSL ${CFSSL_VERSION} failed:\n${why}`);
   }
   const bins = await findCfssl();
-  if (bins === null) throw new CfsslUnavailableError(`CFSSL not found in ${gobin} after install`);
+  if (bins === null) {
+    throw new CfsslUnavailableError(
+      `CFSSL in ${gobin} is not a cgo build of ${CFSSL_VERSION} (is a C compiler installed?)`,
+    );
+  }
   return bins;
 }
 
@@ -78,7 +82,9 @@ async function _pinned(path: string): Promise<boolean> {
     const out = await new Deno.Command("go", { args: ["version", "-m", path], stderr: "null" })
       .output();
     const info = new TextDecoder().decode(out.stdout);
-    return out.success && new RegExp(`\\tmod\\t${MODULE}\\t${CFSSL_VERSION}\\b`).test(info);
+    // cgo: CFSSL's certificate database is SQLite through go-sqlite3, which needs it.
+    return out.success && new RegExp(`\\tmod\\t${MODULE}\\t${CFSSL_VERSION}\\b`).test(info) &&
+      /\tbuild\tCGO_ENABLED=1\b/.test(info);
   } catch {
     return false;
   }
