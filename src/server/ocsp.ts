@@ -52,6 +52,19 @@ export interface OcspCheckerOptions {
   readonly now?: () => Date;
 }
 
+/** `url` without user name or password, for logs, status and verdicts. */
+function _shown(url: string | null): string | null {
+  if (url === null) return null;
+  try {
+    const parsed = new URL(url);
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.toString();
+  } catch {
+    return "(an unparsable URL)";
+  }
+}
+
 /** A problem is repeated in the log at most this often (with how many were not logged). */
 const LOG_EVERY_MS = 60_000;
 /** A revocation is final: a revoked answer is kept this long. */
@@ -178,20 +191,25 @@ export function createOcspChecker(options: OcspCheckerOptions): OcspChecker {
     let verdict: OcspVerdict;
     let answer: OcspAnswer | null = null;
     if (url === null) {
-      verdict = { kind: "unavailable", url, reason: "the certificate names no OCSP responder" };
+      verdict = {
+        kind: "unavailable",
+        url: null,
+        reason: "the certificate names no OCSP responder",
+      };
     } else if (issuer === null) {
       verdict = {
         kind: "unavailable",
-        url,
+        url: _shown(url),
         reason: "the certificate's issuer is not a trusted CA",
       };
     } else {
       try {
         answer = await _ask({ leaf, issuer }, url);
-        verdict = { kind: answer.status, url };
+        verdict = { kind: answer.status, url: _shown(url)! };
       } catch (err) {
-        const reason = err instanceof OcspError ? err.message : `lookup failed: ${err}`;
-        verdict = { kind: "unavailable", url, reason };
+        const said = err instanceof OcspError ? err.message : `lookup failed: ${err}`;
+        const reason = said.replace(/\/\/[^/@\s]*@/g, "//"); // fetch's errors quote the URL
+        verdict = { kind: "unavailable", url: _shown(url), reason };
       }
     }
     // A leaf without a responder (cert-manager's, the Deno test PKI's) is the CRL's alone: not
@@ -200,7 +218,7 @@ export function createOcspChecker(options: OcspCheckerOptions): OcspChecker {
       if (url !== null) _noteFailure(verdict, normaliseSerial(leaf.serialNumber));
     } else {
       counts[verdict.kind]++;
-      if (failing) log.info("OCSP verdicts again", { responder: url });
+      if (failing) log.info("OCSP verdicts again", { responder: _shown(url) });
       failing = false;
     }
     return _remember(key, verdict, answer);
@@ -231,7 +249,7 @@ export function createOcspChecker(options: OcspCheckerOptions): OcspChecker {
       const problems = failing && lastFailure !== null
         ? [`no OCSP verdict since ${lastFailure.at.toISOString()}: ${lastFailure.reason}`]
         : [];
-      return { mode, url: options.url ?? null, ...counts, problems };
+      return { mode, url: _shown(options.url ?? null), ...counts, problems };
     },
   };
 }

@@ -91,3 +91,18 @@ Deno.test("with MTLS_OCSP=off nothing is asked", async () => {
   assert.equal((await checker.check(certs[0]!)).kind, "unavailable");
   assert.equal(responder.seen.calls, 0);
 });
+
+Deno.test("a responder URL's user name and password reach neither verdicts, health nor logs", async () => {
+  const log = createMemoryLogger();
+  const checker = createOcspChecker({
+    ...options(() =>
+      Promise.reject(new TypeError("error sending request for url (http://u:hunter2@x/)"))
+    ),
+    url: "http://u:hunter2@ocsp.invalid/",
+    log,
+  });
+  const verdict = await checker.check(certs[0]!);
+  const everything = JSON.stringify([verdict, checker.health(), log.lines]);
+  assert.doesNotMatch(everything, /hunter2/);
+  assert.match(everything, /ocsp\.invalid/);
+});
