@@ -243,3 +243,22 @@ ocspTest(
     }
   },
 );
+
+ocspTest(
+  "an answer is used no longer than its nextUpdate, even under a longer cache bound",
+  { maxCacheMs: 3_600_000 },
+  async (s) => {
+    const p = await person(s.pki);
+    // ocsprefresh -interval=1h: thisUpdate is the hour begun, nextUpdate the next one.
+    const nextUpdate = Math.floor(Date.now() / 3_600_000) * 3_600_000 + 3_600_000;
+    s.advance(nextUpdate - 10_000 - Date.now());
+    const before = s.pki.ocsp.requests;
+    assert.equal(await s.call(p), 200);
+    s.advance(5_000);
+    assert.equal(await s.call(p), 200);
+    assert.equal(s.pki.ocsp.requests - before, 1, "cached before nextUpdate");
+    s.advance(10_000);
+    assert.equal(await s.call(p), 200);
+    assert.equal(s.pki.ocsp.requests - before, 2, "asked again once nextUpdate passed");
+  },
+);
