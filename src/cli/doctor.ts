@@ -6,6 +6,7 @@ import type { Config } from "../config/config.ts";
 import { checkVolumes } from "../service/volumes.ts";
 import { loadCaCertificates } from "../server/ca.ts";
 import { createCrlGuard } from "../server/crl.ts";
+import { checkOcsp } from "./doctor_ocsp.ts";
 import { judgeServerUse } from "../server/purpose.ts";
 import { parseBundle } from "../certificate/verify.ts";
 import { createMemoryLogger } from "../log/logger.ts";
@@ -30,6 +31,7 @@ export async function diagnose(config: Config): Promise<Finding[]> {
     ...await _serverPair(config),
     ...await _trust(config),
     ...await _revocation(config),
+    ...await checkOcsp(config),
     ..._callers(config),
     ...await _oidc(config),
     ...await _healthcheck(),

@@ -44,6 +44,15 @@ export interface Config {
     readonly caPath: string;
     readonly caGlob: string;
     readonly crlPath: string | null;
+    /** Revocation by OCSP for client leaves (the CRL decides when there is no verdict). */
+    readonly ocsp: {
+      readonly mode: "off" | "on" | "required";
+      /** Ask this responder instead of the leaf's AIA; `null` = the AIA. */
+      readonly url: string | null;
+      readonly timeoutMs: number;
+      /** Longest a good answer is used; a revocation reaches the listener within this. */
+      readonly maxCacheMs: number;
+    };
   };
   readonly http: { readonly port: number };
   /** Timeouts and the connection cap, applied to each listener separately. */
@@ -155,6 +164,11 @@ const EnvSchema = z.object({
   LOCAL_CA_CERTS_PATH: path.default("/ca_public"),
   LOCAL_CA_CERTS_GLOB: z.string().min(1).default("*ca*.pem"),
   MTLS_CRL_PATH: optional(path),
+  MTLS_OCSP: z.enum(["off", "on", "required"], { message: "must be off, on or required" })
+    .default("on"),
+  MTLS_OCSP_URL: optional(z.url({ protocol: /^https?$/ })),
+  MTLS_OCSP_TIMEOUT_S: z.coerce.number().min(0.1).max(30).default(2),
+  MTLS_OCSP_CACHE_S: z.coerce.number().int().min(1).max(300).default(60),
   MTLS_PORT: port(4625),
   HTTP_PORT: port(8012),
   // Both listeners, each on its own.
@@ -323,6 +337,12 @@ export async function parseConfig(
       caPath: e.LOCAL_CA_CERTS_PATH,
       caGlob: e.LOCAL_CA_CERTS_GLOB,
       crlPath: e.MTLS_CRL_PATH ?? null,
+      ocsp: {
+        mode: e.MTLS_OCSP,
+        url: e.MTLS_OCSP_URL ?? null,
+        timeoutMs: Math.round(e.MTLS_OCSP_TIMEOUT_S * 1000),
+        maxCacheMs: e.MTLS_OCSP_CACHE_S * 1000,
+      },
     },
     http: { port: e.HTTP_PORT },
     limits: {

@@ -159,6 +159,26 @@ export const METRICS = [
     type: "gauge",
   },
   {
+    name: "matrixrmapi_ocsp_lookups_total",
+    help: "OCSP lookups for client certificates since start (cache hits not counted).",
+    type: "counter",
+  },
+  {
+    name: "matrixrmapi_ocsp_failures_total",
+    help: "OCSP lookups since start that ended without a believable answer.",
+    type: "counter",
+  },
+  {
+    name: "matrixrmapi_ocsp_revoked_total",
+    help: "OCSP answers since start that said a client certificate is revoked.",
+    type: "counter",
+  },
+  {
+    name: "matrixrmapi_ocsp_degraded",
+    help: "1 while the last OCSP lookup gave no verdict (the CRL decides, or required refuses).",
+    type: "gauge",
+  },
+  {
     name: "matrixrmapi_oidc_client_phase",
     help: "1 for the current phase of Synapse's OIDC client registration in Keycloak.",
     type: "gauge",

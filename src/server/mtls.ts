@@ -9,10 +9,9 @@ import type { TLSSocket } from "node:tls";
 import type { Socket } from "node:net";
 import { createAdaptorServer, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import * as x509 from "./x509.ts";
-import { AsnConvert } from "@peculiar/asn1-schema";
-import { Certificate, type Name, Version } from "@peculiar/asn1-x509";
 import type { AppBindings, PeerIdentity } from "../transport/bindings.ts";
-import { escapeDnValue } from "../transport/dn.ts";
+import { type ChainLink, type PeerReading, readPeerCertificate } from "./peer.ts";
+import { type OcspChecker, ocspRefusal } from "./ocsp.ts";
 import type { Logger } from "../log/logger.ts";
 import type { CrlGuard } from "./crl.ts";
 import type { RunningListener } from "./plain.ts";
@@ -38,6 +37,8 @@ export interface MtlsListenerOptions {
   /** CA certificates client certificates must chain to (PEM, one certificate each). */
   readonly caPems: readonly string[];
   readonly crl: CrlGuard;
+  /** Revocation by OCSP, asked before a request is served; absent = off. */
+  readonly ocsp?: OcspChecker;
   readonly log: Logger;
   /** Timeouts and connection budgets. @default DEFAULT_LIMITS */
   readonly limits?: ListenerLimits;
@@ -49,80 +50,12 @@ export interface MtlsListenerOptions {
   readonly onConnectionEvent?: (event: ConnectionEvent) => void;
 }
 
-/** A certificate and the issuer (as @peculiar/x509 prints names) whose CRL may list it. */
-export interface ChainLink {
-  readonly subject: string;
-  readonly serial: string;
-  readonly issuer: string;
-}
+export { formatDn, readPeerCertificate } from "./peer.ts";
+export type { ChainLink, PeerReading } from "./peer.ts";
 
-/** What a client certificate says about its holder, read from its DER. */
-export type PeerReading =
-  | {
-    readonly ok: true;
-    readonly identity: PeerIdentity;
-    readonly link: ChainLink;
-    readonly authorityKeyId: string | null;
-  }
-  | { readonly ok: false; readonly reason: string };
-
-// The attribute types RFC 4514 §3 names; any other is written as an OID with a #hex BER value.
-const SHORT_NAMES: Readonly<Record<string, string>> = {
-  "2.5.4.3": "CN",
-  "2.5.4.7": "L",
-  "2.5.4.8": "ST",
-  "2.5.4.10": "O",
-  "2.5.4.11": "OU",
-  "2.5.4.6": "C",
-  "2.5.4.9": "STREET",
-  "0.9.2342.19200300.100.1.25": "DC",
-  "0.9.2342.19200300.100.1.1": "UID",
-};
 const MAX_CHAIN = 8;
 /** Client certificates whose reading is kept (RM's, the proxies', people's most recent). */
 const PEER_CACHE_SIZE = 256;
-
-/** Reads a client certificate (DER); refuses anything but X.509 v3 and subjects without a CN. */
-export function readPeerCertificate(der: Uint8Array): PeerReading {
-  let asn: Certificate;
-  let cert: x509.X509Certificate;
-  try {
-    asn = AsnConvert.parse(der, Certificate);
-    cert = new x509.X509Certificate(new Uint8Array(der));
-  } catch (err) {
-    return { ok: false, reason: `unparsable certificate: ${(err as Error).message}` };
-  }
-  const tbs = asn.tbsCertificate;
-  // A v1 certificate has no extensions, hence no key usage or CA constraint that could say it
-  // is not meant for this; TLS stacks refuse it today, this keeps it so if one ever does not.
-  if (tbs.version !== Version.v3) {
-    return { ok: false, reason: `X.509 v${tbs.version + 1} certificate` };
-  }
-  const rdns = [...tbs.subject].reverse(); // DER stores the most general RDN first
-  const cn = rdns.flat().find((a) => a.type === "2.5.4.3" && !a.value.anyValue)?.value.toString();
-  if (cn === undefined || cn === "") return { ok: false, reason: "no CN in the subject" };
-  const serial = normaliseSerial(cert.serialNumber);
-  return {
-    ok: true,
-    identity: { cn, dn: formatDn(tbs.subject), serial, via: "mtls" },
-    link: { subject: cert.subjectName.toString(), serial, issuer: cert.issuerName.toString() },
-    authorityKeyId: cert.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId ?? null,
-  };
-}
-
-/** A subject or issuer as RFC 4514 writes it: most specific RDN first, values escaped. */
-export function formatDn(name: Name): string {
-  return [...name].reverse().map((rdn) =>
-    [...rdn].map((atv) => { // spread: AsnArray's constructor breaks Array#map
-      const short = SHORT_NAMES[atv.type];
-      if (short !== undefined && !atv.value.anyValue) {
-        return `${short}=${escapeDnValue(atv.value.toString())}`;
-      }
-      const ber = new Uint8Array(AsnConvert.serialize(atv.value));
-      return `${atv.type}=#${Array.from(ber, (b) => b.toString(16).padStart(2, "0")).join("")}`;
-    }).join("+")
-  ).join(",");
-}
 
 interface TrustedCa extends ChainLink {
   readonly keyId: string | null;
@@ -169,8 +102,15 @@ function _revoked(links: readonly ChainLink[], crl: CrlGuard): ChainLink | undef
   return links.find((link) => crl.isRevoked(link.serial, link.issuer));
 }
 
+interface Known {
+  readonly reading: PeerReading;
+  readonly links: ChainLink[];
+  readonly leaf: x509.X509Certificate | null;
+}
+
 interface Admitted {
   readonly identity: PeerIdentity;
+  readonly leaf: x509.X509Certificate;
   readonly links: readonly ChainLink[];
   readonly remoteAddress: string;
 }
@@ -185,7 +125,7 @@ export interface MtlsListener extends RunningListener {
 
 /** Starts the listener; resolves once it accepts connections. */
 export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsListener> {
-  const { log, crl } = options;
+  const { log, crl, ocsp } = options;
   const limits = options.limits ?? DEFAULT_LIMITS;
   const cas = options.caPems.map(_trustedCa);
   // Read once per TLS connection: getPeerCertificate() per request halves throughput.
@@ -193,7 +133,7 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
   // RM opens a new connection for every callback with the same certificate: its reading and
   // chain are kept by DER (a verified certificate's content cannot change under the same bytes);
   // revocation is still looked up on every connection and request.
-  const readings = new Map<string, { reading: PeerReading; links: ChainLink[] }>();
+  const readings = new Map<string, Known>();
   let backpressureWarned = false;
   const secureContext = (cert: string, key: string) => ({
     ca: [...options.caPems],
@@ -214,7 +154,7 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
       // counts it); node's own timer is the backstop.
       handshakeTimeout: limits.handshakeTimeoutMs + 1000,
     },
-    fetch: closeWhenBodyUnread(function handleMtlsRequest(
+    fetch: closeWhenBodyUnread(async function handleMtlsRequest(
       request: Request,
       env: HttpBindings | Http2Bindings,
     ) {
@@ -237,8 +177,22 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
         socket.destroy();
         return new Response(null, { status: 403 });
       }
+      // OCSP is asked (or its cached verdict read) before anything is served, on every request.
+      const refusal = ocsp === undefined
+        ? null
+        : ocspRefusal(await ocsp.check(peer.leaf), ocsp.mode);
+      if (refusal !== null) {
+        log.warn("refused a client certificate", {
+          reason: refusal,
+          subject_cn: peer.identity.cn,
+          serial: peer.identity.serial,
+          peer: peer.remoteAddress,
+        });
+        socket.destroy();
+        return new Response(null, { status: 403 });
+      }
       const incoming = (env as HttpBindings).incoming;
-      return options.fetch(request, {
+      return await options.fetch(request, {
         transport: {
           kind: "mtls",
           identity: peer.identity,
@@ -268,14 +222,20 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
       socket.destroy(); // synchronous, inside the event: the HTTP parser has read nothing yet
     };
     if (!socket.authorized) return refuse(`chain not verified: ${socket.authorizationError}`);
-    let known: { reading: PeerReading; links: ChainLink[] } | undefined;
+    let known: Known | undefined;
     try {
       const raw = socket.getPeerCertificate().raw;
       const key = raw.toString("base64");
       known = readings.get(key);
       if (known === undefined) {
         const reading = readPeerCertificate(new Uint8Array(raw));
-        known = { reading, links: reading.ok ? _chainOf(reading, cas) : [] };
+        known = reading.ok
+          ? {
+            reading,
+            links: _chainOf(reading, cas),
+            leaf: new x509.X509Certificate(new Uint8Array(raw)),
+          }
+          : { reading, links: [], leaf: null };
         if (readings.size >= PEER_CACHE_SIZE) readings.delete(readings.keys().next().value!);
       } else {
         readings.delete(key); // most recently used last
@@ -284,8 +244,8 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
     } catch (err) {
       return refuse("cannot read the peer certificate", { error: err });
     }
-    const { reading, links } = known;
-    if (!reading.ok) return refuse(reading.reason);
+    const { reading, links, leaf } = known;
+    if (!reading.ok || leaf === null) return refuse(reading.ok ? "unreadable" : reading.reason);
     const revoked = _revoked(links, crl);
     if (revoked !== undefined) {
       return refuse(revoked === links[0] ? "revoked by the CRL" : "issuing CA revoked by the CRL", {
@@ -296,7 +256,9 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
     }
     const { identity } = reading;
     if (!guard.handshaken(socket, _capKey(identity, links, exempt))) return;
-    admitted.set(socket, { identity, links, remoteAddress });
+    admitted.set(socket, { identity, leaf, links, remoteAddress });
+    // Ask now, while the request is still on its way; the handler waits for the same lookup.
+    void ocsp?.check(leaf);
     if (!forwardTlsBackpressure(socket) && !backpressureWarned) {
       backpressureWarned = true;
       log.warn("cannot pause TLS reads at the TCP level; unread request data may pile up");

@@ -10,6 +10,7 @@ import { startPlainListener } from "../server/plain.ts";
 import { startMtlsListener } from "../server/mtls.ts";
 import { loadCaCertificates } from "../server/ca.ts";
 import { createCrlGuard } from "../server/crl.ts";
+import { createOcspChecker } from "../server/ocsp.ts";
 import type { MtlsListenerState } from "../transport/listener_state.ts";
 import { judgeServerUse } from "../server/purpose.ts";
 import type { Registry } from "../metrics/registry.ts";
@@ -114,7 +115,18 @@ export async function startMtls(o: StartMtlsOptions): Promise<Listening | null> 
   }
   const caPems = await loadCaCertificates(config.mtls.caPath, config.mtls.caGlob);
   const crl = await createCrlGuard({ path: config.mtls.crlPath, caPems, log });
-  state.attach(crl);
+  const { ocsp: ocspConfig } = config.mtls;
+  const ocsp = createOcspChecker({
+    mode: ocspConfig.mode,
+    caPems,
+    url: ocspConfig.url,
+    timeoutMs: ocspConfig.timeoutMs,
+    maxCacheMs: ocspConfig.maxCacheMs,
+    // A delegated responder the CRL revoked is not believed.
+    isRevoked: (cert) => crl.isRevoked(cert.serialNumber, cert.issuer),
+    log,
+  });
+  state.attach(crl, ocsp);
   const listener = await startMtlsListener({
     fetch,
     hostname: config.bindHost,
@@ -123,6 +135,7 @@ export async function startMtls(o: StartMtlsOptions): Promise<Listening | null> 
     serverKeyPem: pair.keyPem,
     caPems,
     crl,
+    ocsp,
     log,
     ..._budgets(config, metrics, "mtls"),
     exemptCns: [config.manifest.rasenmaeher.certcn],

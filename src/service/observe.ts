@@ -48,6 +48,10 @@ export function createObserver(o: ObserverOptions): Observer {
     _phases(o.metrics, "matrixrmapi_mtls_listener_phase", MTLS_LISTENER_PHASES, mtls.phase);
     o.metrics.set("matrixrmapi_crl_lists_in_force", mtls.crl?.inForce ?? 0);
     o.metrics.set("matrixrmapi_crl_problems", mtls.crl?.problems.length ?? 0);
+    o.metrics.set("matrixrmapi_ocsp_lookups_total", mtls.ocsp?.lookups ?? 0);
+    o.metrics.set("matrixrmapi_ocsp_failures_total", mtls.ocsp?.failures ?? 0);
+    o.metrics.set("matrixrmapi_ocsp_revoked_total", mtls.ocsp?.revoked ?? 0);
+    o.metrics.set("matrixrmapi_ocsp_degraded", (mtls.ocsp?.problems.length ?? 0) > 0 ? 1 : 0);
     if (cert.certificate !== null) {
       const days = (cert.certificate.notAfter.getTime() - o.clock().getTime()) / 86_400_000;
       o.metrics.set("matrixrmapi_certificate_expiry_days", days);
@@ -64,7 +68,7 @@ export function createObserver(o: ObserverOptions): Observer {
       return {
         healthy: h.healthy,
         extra: `${h.extra}; certificate ${o.certificate.status().phase}; ` +
-          `oidc client ${o.oidc.status().phase}${_mtlsHealth(o.mtls)}`,
+          `oidc client ${o.oidc.status().phase}${describeMtlsHealth(o.mtls)}`,
       };
     },
     async snapshot() {
@@ -95,7 +99,7 @@ function _phases(
  * CRL in force; otherwise what is wrong, so RM's health view shows it (health stays `true`: the
  * bootstrap decides that, and a refused server certificate or a CRL problem is not Synapse's).
  */
-function _mtlsHealth(state: MtlsListenerState): string {
+export function describeMtlsHealth(state: MtlsListenerState): string {
   const s = state.status();
   const parts: string[] = [];
   if (s.phase !== "disabled" && s.phase !== "listening") {
@@ -106,6 +110,10 @@ function _mtlsHealth(state: MtlsListenerState): string {
   }
   if (s.crl !== null && s.crl.problems.length > 0) {
     parts.push(`revocation by CRL degraded: ${s.crl.problems.join("; ")}`);
+  }
+  if (s.ocsp !== null && s.ocsp.problems.length > 0) {
+    const then = s.ocsp.mode === "required" ? "clients refused" : "the CRL decides";
+    parts.push(`revocation by OCSP degraded (${then}): ${s.ocsp.problems.join("; ")}`);
   }
   return parts.map((p) => `; ${p}`).join("");
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createTestPki, type TestPki } from "../../tools/dev/pki.ts";
 import { type FakeRm, startFakeRm } from "../support/fake_rm.ts";
+import { cfsslPki, cfsslTest } from "../support/cfssl.ts";
 import { waitFor } from "../support/wait.ts";
 import { createMemoryLogger } from "../../src/log/logger.ts";
 
@@ -32,9 +33,18 @@ interface Harness extends AsyncDisposable {
   ): CertificateManager;
 }
 
-async function harness(shared?: { pki: TestPki; rm: FakeRm }): Promise<Harness> {
+/**
+ * `realCa`: the fake RM signs through CFSSL 1.6.5 as RM does. The renewal tests keep the Deno PKI:
+ * they need certificates valid for seconds, and CFSSL counts validity from NotBefore, which it
+ * backdates by five minutes.
+ */
+async function harness(shared?: { pki: TestPki; rm: FakeRm } | "realCa"): Promise<Harness> {
   const dir = await Deno.makeTempDir({ prefix: "cert-" });
-  const pki = shared?.pki ?? await createTestPki();
+  const own: (TestPki & { close?: () => Promise<void> }) | null = shared === "realCa"
+    ? await cfsslPki()
+    : null;
+  if (shared === "realCa") shared = undefined;
+  const pki = shared?.pki ?? own ?? await createTestPki();
   const rm = shared?.rm ?? await startFakeRm(pki);
   const log = createMemoryLogger();
   const stops: Array<() => Promise<void>> = [];
@@ -74,6 +84,7 @@ async function harness(shared?: { pki: TestPki; rm: FakeRm }): Promise<Harness> 
     async [Symbol.asyncDispose]() {
       for (const stop of stops) await stop();
       if (shared === undefined) await rm[Symbol.asyncDispose]();
+      await own?.close?.();
       await Deno.remove(dir, { recursive: true });
     },
   };
@@ -90,8 +101,8 @@ const askRm = (h: Harness, pair: { certPem: string; keyPem: string }) =>
 const serialOf = (pem: string) => parseBundle(pem)[0]!.serialNumber;
 const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
 
-Deno.test("a fresh volume and a csr_jwt yield a pair RM's mTLS host accepts", async () => {
-  await using h = await harness();
+cfsslTest("a fresh volume and a csr_jwt yield a pair RM's mTLS host accepts", async () => {
+  await using h = await harness("realCa");
   h.jwt = await h.rm.issueCsrJwt({ sub: CN });
   const manager = h.start();
   assert.equal(manager.current(), null);
@@ -113,8 +124,8 @@ Deno.test("a fresh volume and a csr_jwt yield a pair RM's mTLS host accepts", as
   assert.ok(!h.log.lines.some((l) => l.includes(secret)), "the csr_jwt never reaches the log");
 });
 
-Deno.test("a pair on the volume is used as it is and the csr_jwt is never spent", async () => {
-  await using h = await harness();
+cfsslTest("a pair on the volume is used as it is and the csr_jwt is never spent", async () => {
+  await using h = await harness("realCa");
   h.jwt = await h.rm.issueCsrJwt();
   const first = h.start();
   const identity = await waitFor("enrolment", () => first.current());
@@ -191,8 +202,8 @@ Deno.test("no csr_jwt and no certificate: blocked, saying what to provide", asyn
   assert.match(manager.status().lastError!, /no rasenmaeher\.init\.csr_jwt/);
 });
 
-Deno.test("a certificate that does not match our key is refused and not written", async () => {
-  await using h = await harness();
+cfsslTest("a certificate that does not match our key is refused and not written", async () => {
+  await using h = await harness("realCa");
   h.jwt = await h.rm.issueCsrJwt();
   h.rm.signing = "wrong_key";
   const manager = h.start();
@@ -201,8 +212,8 @@ Deno.test("a certificate that does not match our key is refused and not written"
   assert.equal(manager.current(), null);
 });
 
-Deno.test("RM's escaped newlines are accepted", async () => {
-  await using h = await harness();
+cfsslTest("RM's escaped newlines are accepted", async () => {
+  await using h = await harness("realCa");
   h.jwt = await h.rm.issueCsrJwt();
   h.rm.signing = "escaped";
   const manager = h.start();
@@ -211,29 +222,32 @@ Deno.test("RM's escaped newlines are accepted", async () => {
   assert.equal(parseBundle(identity.certPem).length, 2);
 });
 
-Deno.test("a key written before a crash is reused; a PKCS#1 key from the Python image works", async () => {
-  await using h = await harness();
-  const keys = await generateKeyPair();
-  // What a kill -9 between the two writes leaves behind, in the Python image's PKCS#1 form.
-  await Deno.mkdir(`${h.dir}/private`, { recursive: true });
-  const pkcs8 = `${h.dir}/k8.pem`;
-  await Deno.writeTextFile(pkcs8, await privateKeyPem(keys));
-  const out = await new Deno.Command("openssl", {
-    args: ["rsa", "-in", pkcs8, "-traditional", "-out", h.keyPath],
-    stderr: "null",
-  }).output();
-  assert.ok(out.success);
-  const pkcs1 = await Deno.readTextFile(h.keyPath);
-  assert.match(pkcs1, /BEGIN RSA PRIVATE KEY/);
-  h.jwt = await h.rm.issueCsrJwt();
-  const manager = h.start();
-  const identity = await waitFor("enrolment", () => manager.current());
-  assert.equal(await Deno.readTextFile(h.keyPath), pkcs1, "the key was kept as it was");
-  const spki = new Uint8Array(await crypto.subtle.exportKey("spki", keys.publicKey));
-  assert.deepEqual(new Uint8Array(parseBundle(identity.certPem)[0]!.publicKey.rawData), spki);
-  const people = await askRm(h, identity);
-  assert.equal(people.ok, true, "rustls takes the PKCS#1 key");
-});
+cfsslTest(
+  "a key written before a crash is reused; a PKCS#1 key from the Python image works",
+  async () => {
+    await using h = await harness("realCa");
+    const keys = await generateKeyPair();
+    // What a kill -9 between the two writes leaves behind, in the Python image's PKCS#1 form.
+    await Deno.mkdir(`${h.dir}/private`, { recursive: true });
+    const pkcs8 = `${h.dir}/k8.pem`;
+    await Deno.writeTextFile(pkcs8, await privateKeyPem(keys));
+    const out = await new Deno.Command("openssl", {
+      args: ["rsa", "-in", pkcs8, "-traditional", "-out", h.keyPath],
+      stderr: "null",
+    }).output();
+    assert.ok(out.success);
+    const pkcs1 = await Deno.readTextFile(h.keyPath);
+    assert.match(pkcs1, /BEGIN RSA PRIVATE KEY/);
+    h.jwt = await h.rm.issueCsrJwt();
+    const manager = h.start();
+    const identity = await waitFor("enrolment", () => manager.current());
+    assert.equal(await Deno.readTextFile(h.keyPath), pkcs1, "the key was kept as it was");
+    const spki = new Uint8Array(await crypto.subtle.exportKey("spki", keys.publicKey));
+    assert.deepEqual(new Uint8Array(parseBundle(identity.certPem)[0]!.publicKey.rawData), spki);
+    const people = await askRm(h, identity);
+    assert.equal(people.ok, true, "rustls takes the PKCS#1 key");
+  },
+);
 
 Deno.test("renewal at two thirds of a short validity swaps the pair and outlives the first", async () => {
   await using h = await harness();

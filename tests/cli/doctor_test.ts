@@ -4,6 +4,7 @@ import { diagnose, exitCodeOf, type Finding } from "../../src/cli/doctor.ts";
 import { testConfig } from "../support/config.ts";
 import { createTestPki, writeDevPki } from "../../tools/dev/pki.ts";
 import { runMain } from "../support/process.ts";
+import { cfsslPki, cfsslTest } from "../support/cfssl.ts";
 
 const of = (findings: Finding[], check: string) => findings.filter((f) => f.check === check);
 
@@ -107,3 +108,31 @@ Deno.test("doctor: the command prints one line per finding and exits with the wo
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+cfsslTest(
+  "doctor: OCSP asks the product certificate's own responder (CFSSL's), and says when it cannot",
+  async () => {
+    const { dir, env } = await setUp();
+    await using ca = await cfsslPki();
+    try {
+      const product = await ca.issueLeaf({ cn: "matrix.example.org", kind: "client" });
+      await ca.ocsp.refresh();
+      const caDir = `${dir}/cfssl_ca`;
+      await Deno.mkdir(caDir);
+      await Deno.writeTextFile(`${caDir}/ca_chain.pem`, ca.chainPem);
+      await Deno.mkdir(`${dir}/data/public`, { recursive: true });
+      await Deno.writeTextFile(`${dir}/data/public/mtlsclient.pem`, product.certPem);
+      const config = await testConfig({ ...env, LOCAL_CA_CERTS_PATH: caDir });
+      const ocsp = async () => of(await diagnose(config), "OCSP");
+      assert.deepEqual((await ocsp()).map((f) => [f.severity, f.message]), [
+        ["ok", `${ca.ocsp.url} answers (the product certificate: good)`],
+      ]);
+      ca.ocsp.mode = "http-error";
+      const [down] = await ocsp();
+      assert.equal(down?.severity, "warn");
+      assert.match(down?.message ?? "", /HTTP 503 — the CRL decides meanwhile$/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

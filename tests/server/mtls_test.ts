@@ -14,14 +14,18 @@ import { createCrlGuard } from "../../src/server/crl.ts";
 import { formatDn, readPeerCertificate, startMtlsListener } from "../../src/server/mtls.ts";
 import { normaliseSerial } from "../../src/server/serial.ts";
 import { X509Certificate } from "../../src/server/x509.ts";
-import { createTestPki, type Issued, randomSerialHex } from "../../tools/dev/pki.ts";
+import { createTestPki, type Issued, randomSerialHex, type TestPki } from "../../tools/dev/pki.ts";
+import { type CfsslPki, cfsslPki, cfsslTest } from "../support/cfssl.ts";
 import { waitFor } from "../support/wait.ts";
 
-type FixtureOptions = { revoked?: readonly string[]; pollMs?: number };
+/** `cfssl`: certificates and CRLs made by real CFSSL 1.6.5 as the ecosystem's CA makes them. */
+type FixtureOptions = { revoked?: readonly string[]; pollMs?: number; cfssl?: boolean };
 type Fixture = Awaited<ReturnType<typeof startFixture>>;
 
 async function startFixture(options: FixtureOptions = {}) {
-  const pki = await createTestPki();
+  const pki: TestPki & Partial<Pick<CfsslPki, "close">> = options.cfssl
+    ? await cfsslPki()
+    : await createTestPki();
   const dir = await Deno.makeTempDir({ prefix: "mtls-test-" });
   const crlPath = `${dir}/crl.pem`;
   // Publishes a two-CRL file the way CAs do: write aside, then rename over.
@@ -82,6 +86,7 @@ async function startFixture(options: FixtureOptions = {}) {
       await listener.close();
       await crl.close();
       await Deno.remove(dir, { recursive: true });
+      await pki.close?.();
     },
   };
 }
@@ -92,7 +97,7 @@ function withFixture(
   body: (f: Fixture) => Promise<void>,
   options: FixtureOptions = {},
 ): void {
-  Deno.test(name, async () => {
+  (options.cfssl ? cfsslTest : Deno.test)(name, async () => {
     const f = await startFixture(options);
     try {
       await body(f);
@@ -132,6 +137,16 @@ withFixture(
 withFixture("mTLS listener admits a person's certificate under the person's CN", async (f) => {
   const serialHex = randomSerialHex("odd-digits");
   const person = await f.pki.issueLeaf({ cn: "DEVUSER1a", kind: "client", serialHex });
+  await admitsPerson(f, person);
+});
+
+withFixture(
+  "mTLS listener admits a person's certificate from CFSSL's client profile under the person's CN",
+  async (f) => admitsPerson(f, await f.pki.issueLeaf({ cn: "DEVUSER1a", kind: "client" })),
+  { cfssl: true },
+);
+
+async function admitsPerson(f: Fixture, person: Issued): Promise<void> {
   const { status, body } = await f.call(person);
   assert.equal(status, 200);
   assert.deepEqual(body.identity, {
@@ -140,7 +155,7 @@ withFixture("mTLS listener admits a person's certificate under the person's CN",
     serial: normaliseSerial(person.serialHex),
     via: "mtls",
   });
-});
+}
 
 withFixture("mTLS listener refuses a client that presents no certificate", async (f) => {
   await assert.rejects(() => f.call(null));
@@ -237,6 +252,7 @@ withFixture(
       { timeoutMs: 5000, intervalMs: 100 },
     );
   },
+  { cfssl: true }, // the person revoked in CFSSL's database, the CRL from `cfssl crl`
 );
 
 withFixture(
@@ -258,7 +274,7 @@ withFixture(
       http.close();
     }
   },
-  { pollMs: 60_000 },
+  { pollMs: 60_000, cfssl: true },
 );
 
 withFixture(
@@ -352,4 +368,5 @@ withFixture(
       after.destroy();
     }
   },
+  { cfssl: true }, // CFSSL's `peer` profile for the listener, its `client` profile for RM
 );

@@ -49,6 +49,7 @@ export const TEST_SNAPSHOT: ServiceSnapshot = {
     since: new Date("2026-01-01T00:00:00Z"),
     detail: null,
     crl: null,
+    ocsp: null,
   },
   tasks: [],
   now: new Date(0),

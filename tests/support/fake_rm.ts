@@ -1,8 +1,10 @@
 /**
  * @module A fake Rasenmaeher that behaves as RM's product API does (python-rasenmaeher-api
  * `web/api/product/views.py`): the people list and `renew_csr` over mTLS, `sign_csr` on the
- * plain-TLS init host with a one-time bearer JWT (`csr: true`, nonce, expiry, signature), signed
- * by the test CA (root → intermediate) for a chosen validity. RM itself cannot run here.
+ * plain-TLS init host with a one-time bearer JWT as miniwerk mints it (RS256; `sub, csr, nonce, nbf,
+ * iat, exp`, no `iss`; 24 h), signed by the test CA for a chosen validity — through real CFSSL when
+ * given a CFSSL-made PKI, as RM signs through ocsprest — and answered as RM answers: real
+ * newlines, `ca` the intermediate only, `certificate` leaf + intermediate. RM itself cannot run here.
  */
 import { Hono } from "hono";
 import type { AppBindings } from "../../src/transport/bindings.ts";
@@ -42,6 +44,7 @@ export interface FakeRm extends AsyncDisposable {
 }
 
 const DAY = 86_400_000;
+const RS_EXPONENT = new Uint8Array([1, 0, 1]);
 
 export async function startFakeRm(pki: TestPki): Promise<FakeRm> {
   const server: Issued = await pki.issueLeaf({
@@ -51,10 +54,17 @@ export async function startFakeRm(pki: TestPki): Promise<FakeRm> {
   });
   const log = createMemoryLogger();
   const crl = await createCrlGuard({ path: null, caPems: [], log });
-  const jwtKey = await crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-    "verify",
-  ]);
+  // miniwerk signs with its kraftwerk key (RS256); RM verifies with kraftwerk.pub.
+  const jwtKeys = await crypto.subtle.generateKey(
+    {
+      name: "RSASSA-PKCS1-v1_5",
+      modulusLength: 2048,
+      publicExponent: RS_EXPONENT,
+      hash: "SHA-256",
+    },
+    false,
+    ["sign", "verify"],
+  ) as CryptoKeyPair;
   const seenNonces = new Set<string>();
   const fake: {
     answer: FakeRm["answer"];
@@ -85,7 +95,8 @@ export async function startFakeRm(pki: TestPki): Promise<FakeRm> {
       })).toString("pem");
     }
     const certificate = await pki.signCsr(toSign, { validityMs: fake.validityMs });
-    return Response.json({ ca: pki.chainPem, certificate });
+    // RM's `ca` is `cfssl info` of the intermediate alone; the bundle carries leaf + intermediate.
+    return Response.json({ ca: pki.intermediatePem, certificate });
   }
 
   async function readCsr(request: Request): Promise<string | Response> {
@@ -109,7 +120,7 @@ export async function startFakeRm(pki: TestPki): Promise<FakeRm> {
     }
     if (fake.signing === "down") return _detail(503, "Service Unavailable");
     calls.signCsr++;
-    const claims = await _verifyJwt(jwtKey, request.headers.get("authorization"));
+    const claims = await _verifyJwt(jwtKeys.publicKey, request.headers.get("authorization"));
     if (claims === null) return _detail(403, "Invalid authentication credentials");
     if (!claims.csr) return _detail(403, "JWT does not authorize signing");
     if (typeof claims.nonce !== "string" || claims.nonce === "") {
@@ -217,15 +228,16 @@ export async function startFakeRm(pki: TestPki): Promise<FakeRm> {
       const claims = {
         sub: options.sub ?? "matrix.example.org",
         csr: options.csr ?? true,
-        nonce: crypto.randomUUID(),
+        nonce: btoa(crypto.randomUUID()), // miniwerk: base64 of a UUID
+        nbf: now,
         iat: now,
         exp: now + (options.expiresInS ?? 86_400),
       };
-      const head = _b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
+      const head = _b64url(JSON.stringify({ typ: "JWT", alg: "RS256" }));
       const body = _b64url(JSON.stringify(claims));
       const signature = await crypto.subtle.sign(
-        "HMAC",
-        jwtKey,
+        "RSASSA-PKCS1-v1_5",
+        jwtKeys.privateKey,
         new TextEncoder().encode(`${head}.${body}`),
       );
       return `${head}.${body}.${_b64url(new Uint8Array(signature))}`;
@@ -261,7 +273,7 @@ async function _verifyJwt(
   if (parts?.length !== 3) return null;
   const [head, body, signature] = parts as [string, string, string];
   const ok = await crypto.subtle.verify(
-    "HMAC",
+    "RSASSA-PKCS1-v1_5",
     key,
     _unb64url(signature),
     new TextEncoder().encode(`${head}.${body}`),
@@ -269,6 +281,7 @@ async function _verifyJwt(
   if (!ok) return null;
   const claims = JSON.parse(new TextDecoder().decode(_unb64url(body))) as Record<string, unknown>;
   if (typeof claims.exp !== "number" || claims.exp * 1000 <= Date.now()) return null;
+  if (typeof claims.nbf === "number" && claims.nbf * 1000 > Date.now() + 60_000) return null;
   return claims;
 }
 

@@ -16,6 +16,7 @@ import {
 import { KeycloakUnavailableError } from "../keycloak/keycloak.ts";
 import { type SsoStack, startSsoStack } from "../keycloak/sso.ts";
 import { parseConfig } from "../../src/config/config.ts";
+import { CfsslUnavailableError, ensureCfssl } from "../cfssl/install.ts";
 
 const withKeycloak = Deno.args[0] === "--with-keycloak";
 const [cmd, ...args] = withKeycloak ? Deno.args.slice(1) : Deno.args;
@@ -35,6 +36,20 @@ const onSignal = () => child === null ? starting.abort() : child.kill("SIGTERM")
 let child: Deno.ChildProcess | null = null;
 Deno.addSignalListener("SIGINT", onSignal);
 Deno.addSignalListener("SIGTERM", onSignal);
+
+// The real CA's tests need CFSSL 1.6.5: installed once into .local/go-bin (Go required).
+try {
+  const bins = await ensureCfssl((line) => console.error(`with_homeserver: ${line}`));
+  env.TEST_CFSSL_BIN_DIR = bins.cfssl.replace(/\/cfssl$/, "");
+  console.error(`with_homeserver: CFSSL at ${env.TEST_CFSSL_BIN_DIR}`);
+} catch (err) {
+  if (!(err instanceof CfsslUnavailableError) || inCi) throw err;
+  console.error(
+    "\n!!! with_homeserver: NO CFSSL — it cannot be installed here, so every test that needs the " +
+      `real CA is SKIPPED.\n!!! ${err.message}\n`,
+  );
+  env.TEST_CFSSL_UNAVAILABLE = err.message;
+}
 
 try {
   let port: number | undefined;

@@ -64,6 +64,17 @@ const MtlsListenerJson = z.object({
     in_force: z.number().int(),
     problems: z.array(z.string()),
   }).nullable(),
+  ocsp: z.object({
+    mode: z.enum(["off", "on", "required"]),
+    url: z.string().nullable(),
+    lookups: z.number().int(),
+    cache_hits: z.number().int(),
+    good: z.number().int(),
+    revoked: z.number().int(),
+    unknown: z.number().int(),
+    failures: z.number().int(),
+    problems: z.array(z.string()),
+  }).nullable(),
 }).openapi("MtlsListenerStatus");
 
 export const StatusResponse = z.object({
@@ -228,5 +239,16 @@ function mtlsListenerJson(s: MtlsListenerStatus): z.infer<typeof MtlsListenerJso
     crl: s.crl === null
       ? null
       : { configured: s.crl.configured, in_force: s.crl.inForce, problems: [...s.crl.problems] },
+    ocsp: s.ocsp === null ? null : {
+      mode: s.ocsp.mode,
+      url: s.ocsp.url,
+      lookups: s.ocsp.lookups,
+      cache_hits: s.ocsp.cacheHits,
+      good: s.ocsp.good,
+      revoked: s.ocsp.revoked,
+      unknown: s.ocsp.unknown,
+      failures: s.ocsp.failures,
+      problems: [...s.ocsp.problems],
+    },
   };
 }
