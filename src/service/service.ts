@@ -5,34 +5,24 @@
  * reconciliation schedule, each a supervised task — and the two listeners around the app.
  * `main.ts` only parses arguments, opens KV and waits for a signal; tests build it in-process.
  */
-import { synapseSsoCallback } from "../synapse/sso.ts";
 import type { Config } from "../config/config.ts";
-import { readCsrJwt, readTextOrNull } from "../config/config.ts";
-import { type CertificateManager, createCertificateManager } from "../certificate/manager.ts";
-import { createRmProductApi } from "../rm/product_api.ts";
-import { createOidcRegistration, type OidcRegistration } from "../keycloak/oidc_client.ts";
-import { createRegistrationApi } from "../keycloak/registration_api.ts";
+import type { CertificateManager } from "../certificate/manager.ts";
+import type { OidcRegistration } from "../keycloak/oidc_client.ts";
 import { createApp } from "../http/app.ts";
 import type { App } from "../http/deps.ts";
 import type { Lifecycle } from "../lifecycle/lifecycle.ts";
 import { createRegistry, METRICS, type Registry } from "../metrics/registry.ts";
-import { createPowerLevelWriter } from "../rooms/power_levels.ts";
-import { createRoomLocks } from "../rooms/locks.ts";
-import { createWishStore } from "../store/wishes.ts";
-import { createWorker, type Worker } from "../lifecycle/worker.ts";
-import { createDurableLifecycle } from "../lifecycle/durable.ts";
+import type { Worker } from "../lifecycle/worker.ts";
 import type { Logger } from "../log/logger.ts";
 import { loadCaCertificates } from "../server/ca.ts";
-import { createStore } from "../store/store.ts";
-import { createSynapseHttp } from "../synapse/http.ts";
-import { createBootstrap } from "../bootstrap/bootstrap.ts";
-import { type BotSession, createBotSession } from "../bootstrap/session.ts";
+import type { BotSession } from "../bootstrap/session.ts";
 import { createSupervisor } from "./supervise.ts";
 import { type Listening, startMtls, startPlain } from "./listeners.ts";
 import { createObserver } from "./observe.ts";
 import { createMtlsListenerState } from "../transport/listener_state.ts";
 import { createServiceReconciler } from "./reconciler.ts";
 import { createServiceInterop } from "./interop.ts";
+import { createIdentityParts, createLifecycleParts } from "./parts.ts";
 
 export interface ServiceOptions {
   readonly config: Config;
@@ -68,78 +58,13 @@ export function createService(o: ServiceOptions): Service {
   const clock = o.clock ?? (() => new Date());
   const metrics = createRegistry(METRICS);
   const caPems = () => loadCaCertificates(config.mtls.caPath, config.mtls.caGlob);
-  const rm = createRmProductApi({
-    initBaseUri: config.manifest.rasenmaeher.init?.base_uri ?? null,
-    mtlsBaseUri: config.manifest.rasenmaeher.mtls?.base_uri ?? null,
-    caPems,
-  });
-  const certificate = createCertificateManager({
-    paths: { certPath: config.clientCertPath, keyPath: config.clientKeyPath },
-    cn: config.manifest.product.dns,
-    csrJwt: () => readCsrJwt(config.manifestPath),
-    rm,
-    caPems,
-    log: log.child({ component: "certificate" }),
-    now: clock,
-    managedBy: config.clientCertManagedBy,
-  });
-  // Synapse's login client: independent of Synapse (which waits for the file), after the
-  // certificate only when it must register anew.
-  const oidc = createOidcRegistration({
-    path: config.keycloak.registrationPath,
-    redirectUri: config.keycloak.redirectUri,
-    api: createRegistrationApi({
-      baseUrl: config.keycloak.baseUrl,
-      realm: config.keycloak.realm,
-      caPems,
-    }),
-    certificate,
-    kcToken: (pair) => rm.kcToken(pair),
-    synapseCallback: () => synapseSsoCallback({ baseUrl: config.synapse.url }),
-    log: log.child({ component: "oidc" }),
-  });
-  const synapse = createSynapseHttp({
-    baseUrl: config.synapse.url,
-    onResponse: (endpoint, status, ms) => {
-      metrics.inc("matrixrmapi_synapse_requests_total", { endpoint, status: String(status) });
-      metrics.observe("matrixrmapi_synapse_request_seconds", ms / 1000, { endpoint });
-    },
-  });
-  // One lock per room for every power-level write of this process: the bootstrap's, the
-  // lifecycle serialiser's (calling as the bot's session) and the drift pass's.
-  const locks = createRoomLocks();
-  const bootstrap = createBootstrap({
-    http: synapse,
-    store: createStore(kv),
-    registrationSecret: config.synapse.registrationSecret,
-    botUsername: config.synapse.botUsername,
-    serverName: config.serverName,
-    deployment: config.manifest.deployment,
-    legacyTokenFile: config.synapse.legacyTokenFile,
-    readText: readTextOrNull,
-    locks,
-    log: log.child({ component: "bootstrap" }),
-  });
-  const wishes = createWishStore(kv, {
-    onWrite: () => metrics.inc("matrixrmapi_kv_writes_total"),
-  });
-  const bot = createBotSession({ http: synapse, bootstrap });
-  const levels = createPowerLevelWriter(bot, { locks });
-  const work = createWorker({
-    store: wishes,
-    bot,
-    levels,
-    log: log.child({ component: "lifecycle" }),
-  });
-  const lifecycle = _counted(
-    createDurableLifecycle({
-      store: wishes,
-      worker: work,
-      log,
-      notReadyReason: () => bot.current() === null ? `bootstrap ${bot.status().phase}` : null,
-    }),
+  const { rm, certificate, oidc } = createIdentityParts({ config, log, clock, caPems });
+  const { synapse, bot, locks, wishes, work, lifecycle } = createLifecycleParts({
+    config,
+    kv,
+    log,
     metrics,
-  );
+  });
   const supervisor = createSupervisor({
     log,
     now: clock,
@@ -207,25 +132,16 @@ export function createService(o: ServiceOptions): Service {
     async start() {
       if (started) throw new Error("the service was started already");
       started = true;
-      // Everything in the background, so the API answers from the first moment.
-      supervisor.task("certificate", (signal) => certificate.run(signal));
-      supervisor.task("oidc_client", (signal) => oidc.run(signal));
-      supervisor.task("bootstrap", (signal) => bot.run(signal));
-      supervisor.task("worker", (signal) => work.run(signal));
-      supervisor.task("interop", (signal) => interop.run(signal));
-      if (reconciler !== null && config.reconcile.intervalMs > 0) {
-        supervisor.every("reconcile", config.reconcile.intervalMs, async () => {
+      _superviseAll(supervisor, { certificate, oidc, bot, work, interop }, () => {
+        if (reconciler === null || config.reconcile.intervalMs === 0) return null;
+        return [config.reconcile.intervalMs, async () => {
           if (bot.current() === null) return;
           // A failed list is logged and counted by the reconciler; a throw by the supervisor.
           await reconciler.run({ dryRun: config.reconcile.dryRun });
-        });
-      }
-      if (!config.mtls.enabled) {
-        log.warn("mTLS listener disabled (MTLS_ENABLED=false)");
-      } else {
-        const managed = config.mtls.serverCertPath === config.clientCertPath &&
-          config.mtls.serverKeyPath === config.clientKeyPath;
-        mtlsStarting = startMtls({
+        }];
+      });
+      mtlsStarting = _startMtls(
+        {
           config,
           fetch,
           log,
@@ -233,19 +149,13 @@ export function createService(o: ServiceOptions): Service {
           state: mtlsState,
           signal: stopListeners.signal,
           metrics,
-        });
-        if (!managed) {
-          const mtls = await mtlsStarting; // a broken fixed pair fails the start-up
-          if (mtls !== null) listeners.push(mtls);
-        } else {
-          mtlsStarting.catch((err) => {
-            mtlsState.enter("error", (err as Error).message);
-            log.error("the mTLS listener could not start; stopping", { error: err });
-            fatal.resolve(err instanceof Error ? err : new Error(String(err)));
-            return null;
-          });
-        }
-      }
+        },
+        listeners,
+        fatal.resolve,
+      );
+      // A fixed pair that cannot be served fails the start-up; the product pair's later failure
+      // is fatal (the mTLS listener is how RM reaches us).
+      if (!_managedPair(config)) await mtlsStarting;
       // The plain listener (and with it the healthcheck) comes up last: once it answers, both do.
       listeners.push(await startPlain(config, fetch, log, metrics));
     },
@@ -264,13 +174,56 @@ export function createService(o: ServiceOptions): Service {
   };
 }
 
-/** Counts callbacks by route and result for `/metrics`. */
-function _counted(inner: Lifecycle, metrics: Registry): Lifecycle {
-  return {
-    async submit(event, options) {
-      const outcome = await inner.submit(event, options);
-      metrics.inc("matrixrmapi_callbacks_total", { route: event.action, result: outcome.kind });
-      return outcome;
-    },
-  };
+/** Whether the mTLS listener presents the product pair (which may appear only later). */
+function _managedPair(config: Config): boolean {
+  return config.mtls.serverCertPath === config.clientCertPath &&
+    config.mtls.serverKeyPath === config.clientKeyPath;
+}
+
+/**
+ * Starts the mTLS listener (unless disabled); once it listens it joins `listeners`. A failure
+ * with the product pair resolves `fatal`; with a fixed pair it rejects, failing the start-up.
+ */
+function _startMtls(
+  options: Parameters<typeof startMtls>[0],
+  listeners: Listening[],
+  fatal: (err: Error) => void,
+): Promise<Listening | null> {
+  const { config, log, state } = options;
+  if (!config.mtls.enabled) {
+    log.warn("mTLS listener disabled (MTLS_ENABLED=false)");
+    return Promise.resolve(null);
+  }
+  const starting = startMtls(options).then((mtls) => {
+    if (mtls !== null) listeners.push(mtls);
+    return mtls;
+  });
+  if (!_managedPair(config)) return starting;
+  return starting.catch((err) => {
+    state.enter("error", (err as Error).message);
+    log.error("the mTLS listener could not start; stopping", { error: err });
+    fatal(err instanceof Error ? err : new Error(String(err)));
+    return null;
+  });
+}
+
+/** Every background part under the supervisor, and the reconciliation on its schedule if any. */
+function _superviseAll(
+  supervisor: ReturnType<typeof createSupervisor>,
+  parts: Readonly<Record<"certificate" | "oidc" | "bot" | "work" | "interop", Runs>>,
+  schedule: () => readonly [intervalMs: number, run: () => Promise<void>] | null,
+): void {
+  // Everything in the background, so the API answers from the first moment.
+  supervisor.task("certificate", (signal) => parts.certificate.run(signal));
+  supervisor.task("oidc_client", (signal) => parts.oidc.run(signal));
+  supervisor.task("bootstrap", (signal) => parts.bot.run(signal));
+  supervisor.task("worker", (signal) => parts.work.run(signal));
+  supervisor.task("interop", (signal) => parts.interop.run(signal));
+  const reconcile = schedule();
+  if (reconcile !== null) supervisor.every("reconcile", ...reconcile);
+}
+
+/** A part that runs in the background until its signal aborts. */
+interface Runs {
+  run(signal: AbortSignal): Promise<unknown>;
 }
