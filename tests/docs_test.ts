@@ -1,8 +1,10 @@
 /**
- * @module The README and docs/ link to each other by relative paths: every such link (and the
- * file it names) must exist, so moving a page cannot leave a reader at a dead end.
+ * @module The README and docs/ stay true: every relative link names a file that exists (moving a
+ * page cannot leave a reader at a dead end), and the README's configuration table names exactly
+ * the variables the service reads.
  */
 import assert from "node:assert/strict";
+import { ENV_NAMES } from "../src/config/config.ts";
 
 const ROOT = new URL("../", import.meta.url);
 /** `[text](target)` and `![alt](target)`; the target up to a space, `#` or `)`. */
@@ -64,4 +66,25 @@ Deno.test("the README stays a map: the details live in docs/", async () => {
   ) {
     assert.ok(readme.includes(`](${page})`), `README links ${page}`);
   }
+});
+
+Deno.test("the README's configuration table names every variable the service reads, and no other", async () => {
+  const readme = await Deno.readTextFile(new URL("README.md", ROOT));
+  const section = readme.slice(readme.indexOf("\n## Configuration\n"));
+  const table = section.slice(0, section.indexOf("\n\n", section.indexOf("| Variable")));
+  const named = new Set<string>();
+  for (const row of table.split("\n").slice(2)) {
+    // The first cell: `NAME`, or `A` / `B`, or `A` / `_SUFFIX` (a suffix of A's name).
+    const cell = row.split("|")[1] ?? "";
+    const names = [...cell.matchAll(/`([A-Z0-9_]+)`/g)].map((m) => m[1]!);
+    for (const name of names) {
+      named.add(name.startsWith("_") ? `${names[0]}${name}` : name);
+    }
+  }
+  assert.deepEqual(
+    [...ENV_NAMES].filter((n) => !named.has(n)).sort(),
+    [],
+    "missing from the table",
+  );
+  assert.deepEqual([...named].filter((n) => !ENV_NAMES.includes(n)).sort(), [], "not read");
 });
