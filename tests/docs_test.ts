@@ -1,10 +1,11 @@
 /**
  * @module The README and docs/ stay true: every relative link names a file that exists (moving a
  * page cannot leave a reader at a dead end), and the README's configuration table names exactly
- * the variables the service reads.
+ * the variables the service reads and its endpoint table every route the app answers.
  */
 import assert from "node:assert/strict";
 import { ENV_NAMES } from "../src/config/config.ts";
+import { plain, testApp } from "./support/app.ts";
 
 const ROOT = new URL("../", import.meta.url);
 /** `[text](target)` and `![alt](target)`; the target up to a space, `#` or `)`. */
@@ -87,4 +88,25 @@ Deno.test("the README's configuration table names every variable the service rea
     "missing from the table",
   );
   assert.deepEqual([...named].filter((n) => !ENV_NAMES.includes(n)).sort(), [], "not read");
+});
+
+Deno.test("the README's endpoint table lists every route the service answers, with its methods", async () => {
+  const readme = await Deno.readTextFile(new URL("README.md", ROOT));
+  const section = readme.slice(readme.indexOf("\n## Endpoints\n"));
+  const rows = section.slice(0, section.indexOf("\n\n", section.indexOf("| Method"))).split("\n")
+    .slice(2).map((row) => row.split("|")[1] ?? "");
+  const { app } = await testApp();
+  const doc = await (await app.request("/api/openapi.json", {}, plain())).json();
+  const missing: string[] = [];
+  for (const [path, item] of Object.entries(doc.paths as Record<string, object>)) {
+    if (path.startsWith("//")) continue; // RM's double-slash URL: the same route, said in its row
+    const row = rows.find((cell) => cell.includes(`\`${path}\``));
+    for (const method of Object.keys(item).map((m) => m.toUpperCase())) {
+      if (row === undefined || !row.split(/[\s/`]+/).includes(method)) {
+        missing.push(`${method} ${path}`);
+      }
+    }
+  }
+  assert.ok(rows.length > 20, `the table has rows (${rows.length})`);
+  assert.deepEqual(missing, [], "routes missing from the README's endpoint table");
 });
