@@ -10,12 +10,11 @@ import type { Socket } from "node:net";
 import { createAdaptorServer, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import * as x509 from "./x509.ts";
 import type { AppBindings, PeerIdentity } from "../transport/bindings.ts";
-import { type ChainLink, type PeerReading, readPeerCertificate } from "./peer.ts";
+import { type ChainLink, type KnownPeer, peerReadings, trustedCa } from "./peer.ts";
 import { type OcspChecker, ocspRefusal } from "./ocsp.ts";
 import type { Logger } from "../log/logger.ts";
 import type { CrlGuard } from "./crl.ts";
 import type { RunningListener } from "./plain.ts";
-import { normaliseSerial } from "./serial.ts";
 import { createNotice } from "./notice.ts";
 import {
   closeWhenBodyUnread,
@@ -53,46 +52,6 @@ export interface MtlsListenerOptions {
 export { formatDn, readPeerCertificate } from "./peer.ts";
 export type { ChainLink, PeerReading } from "./peer.ts";
 
-const MAX_CHAIN = 8;
-/** Client certificates whose reading is kept (RM's, the proxies', people's most recent). */
-const PEER_CACHE_SIZE = 256;
-
-interface TrustedCa extends ChainLink {
-  readonly keyId: string | null;
-  readonly authorityKeyId: string | null;
-}
-
-function _trustedCa(pem: string): TrustedCa {
-  const cert = new x509.X509Certificate(pem);
-  return {
-    subject: cert.subjectName.toString(),
-    issuer: cert.issuerName.toString(),
-    serial: normaliseSerial(cert.serialNumber),
-    keyId: cert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId ?? null,
-    authorityKeyId: cert.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId ?? null,
-  };
-}
-
-/**
- * The leaf and the trusted CAs above it, up to (not including) the self-signed root. Built from
- * our own CA list, not from what the client sent, so a client cannot swap in an unrevoked twin.
- */
-function _chainOf(leaf: PeerReading & { ok: true }, cas: readonly TrustedCa[]): ChainLink[] {
-  const links: ChainLink[] = [leaf.link];
-  let issuer = leaf.link.issuer;
-  let keyId = leaf.authorityKeyId;
-  for (let depth = 0; depth < MAX_CHAIN; depth++) {
-    const ca = cas.find((c) =>
-      c.subject === issuer && (keyId === null || c.keyId === null || c.keyId === keyId)
-    );
-    if (ca === undefined || ca.subject === ca.issuer) break; // a root is on no CRL but its own
-    links.push(ca);
-    issuer = ca.issuer;
-    keyId = ca.authorityKeyId;
-  }
-  return links;
-}
-
 /** What a certificate's connections are counted under: issuer and serial; RM's (by CN) never. */
 function _capKey(identity: PeerIdentity, links: readonly ChainLink[], exempt: Set<string>) {
   return exempt.has(identity.cn) ? null : `${links[0]?.issuer ?? ""}|${identity.serial}`;
@@ -100,12 +59,6 @@ function _capKey(identity: PeerIdentity, links: readonly ChainLink[], exempt: Se
 
 function _revoked(links: readonly ChainLink[], crl: CrlGuard): ChainLink | undefined {
   return links.find((link) => crl.isRevoked(link.serial, link.issuer));
-}
-
-interface Known {
-  readonly reading: PeerReading;
-  readonly links: ChainLink[];
-  readonly leaf: x509.X509Certificate | null;
 }
 
 interface Admitted {
@@ -127,13 +80,10 @@ export interface MtlsListener extends RunningListener {
 export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsListener> {
   const { log, crl, ocsp } = options;
   const limits = options.limits ?? DEFAULT_LIMITS;
-  const cas = options.caPems.map(_trustedCa);
+  const cas = options.caPems.map(trustedCa);
   // Read once per TLS connection: getPeerCertificate() per request halves throughput.
   const admitted = new WeakMap<object, Admitted>();
-  // RM opens a new connection for every callback with the same certificate: its reading and
-  // chain are kept by DER (a verified certificate's content cannot change under the same bytes);
-  // revocation is still looked up on every connection and request.
-  const readings = new Map<string, Known>();
+  const readKnown = peerReadings(cas);
   let backpressureWarned = false;
   const secureContext = (cert: string, key: string) => ({
     ca: [...options.caPems],
@@ -165,29 +115,7 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
         socket.destroy();
         return new Response(null, { status: 403 });
       }
-      // A keep-alive connection outlives CRL updates: re-check (set lookups) on every request.
-      const revoked = _revoked(peer.links, crl);
-      if (revoked !== undefined) {
-        log.warn("dropped a connection whose certificate was revoked after it opened", {
-          subject_cn: peer.identity.cn,
-          serial: peer.identity.serial,
-          revoked_subject: revoked.subject,
-          peer: peer.remoteAddress,
-        });
-        socket.destroy();
-        return new Response(null, { status: 403 });
-      }
-      // OCSP is asked (or its cached verdict read) before anything is served, on every request.
-      const refusal = ocsp === undefined
-        ? null
-        : ocspRefusal(await ocsp.check(peer.leaf), ocsp.mode);
-      if (refusal !== null) {
-        log.warn("refused a client certificate", {
-          reason: refusal,
-          subject_cn: peer.identity.cn,
-          serial: peer.identity.serial,
-          peer: peer.remoteAddress,
-        });
+      if (!await _stillAdmitted(peer, crl, ocsp, log)) {
         socket.destroy();
         return new Response(null, { status: 403 });
       }
@@ -222,25 +150,9 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
       socket.destroy(); // synchronous, inside the event: the HTTP parser has read nothing yet
     };
     if (!socket.authorized) return refuse(`chain not verified: ${socket.authorizationError}`);
-    let known: Known | undefined;
+    let known: KnownPeer;
     try {
-      const raw = socket.getPeerCertificate().raw;
-      const key = raw.toString("base64");
-      known = readings.get(key);
-      if (known === undefined) {
-        const reading = readPeerCertificate(new Uint8Array(raw));
-        known = reading.ok
-          ? {
-            reading,
-            links: _chainOf(reading, cas),
-            leaf: new x509.X509Certificate(new Uint8Array(raw)),
-          }
-          : { reading, links: [], leaf: null };
-        if (readings.size >= PEER_CACHE_SIZE) readings.delete(readings.keys().next().value!);
-      } else {
-        readings.delete(key); // most recently used last
-      }
-      readings.set(key, known);
+      known = readKnown(socket.getPeerCertificate().raw);
     } catch (err) {
       return refuse("cannot read the peer certificate", { error: err });
     }
@@ -272,31 +184,78 @@ export function startMtlsListener(options: MtlsListenerOptions): Promise<MtlsLis
     });
   });
 
+  return _listen(server as https.Server, {
+    ...options,
+    limits,
+    secureContext,
+    sockets,
+    stats: () => guard.stats(),
+  });
+}
+
+/**
+ * Whether a connection admitted at its handshake may still be served: a keep-alive connection
+ * outlives CRL updates, so the CRL is looked up again (set lookups), and OCSP is asked (or its
+ * cached verdict read) before anything is served, on every request. Logs a refusal.
+ */
+async function _stillAdmitted(
+  peer: Admitted,
+  crl: CrlGuard,
+  ocsp: OcspChecker | undefined,
+  log: Logger,
+): Promise<boolean> {
+  const fields = {
+    subject_cn: peer.identity.cn,
+    serial: peer.identity.serial,
+    peer: peer.remoteAddress,
+  };
+  const revoked = _revoked(peer.links, crl);
+  if (revoked !== undefined) {
+    log.warn("dropped a connection whose certificate was revoked after it opened", {
+      ...fields,
+      revoked_subject: revoked.subject,
+    });
+    return false;
+  }
+  const refusal = ocsp === undefined ? null : ocspRefusal(await ocsp.check(peer.leaf), ocsp.mode);
+  if (refusal === null) return true;
+  log.warn("refused a client certificate", { reason: refusal, ...fields });
+  return false;
+}
+
+interface ListenOptions extends MtlsListenerOptions {
+  readonly limits: ListenerLimits;
+  readonly secureContext: (cert: string, key: string) => https.ServerOptions;
+  readonly sockets: Set<Socket>;
+  readonly stats: () => ReturnType<MtlsListener["connections"]>;
+}
+
+/** Listens; resolves with the running listener once it accepts connections. */
+function _listen(server: https.Server, o: ListenOptions): Promise<MtlsListener> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     // A flood fills node's default accept queue (511) and the kernel drops SYNs, RM's too
     // (a retry 1 s later): a queue as long as the connection cap (the kernel caps it at
     // net.core.somaxconn) lets the guard, not the kernel, choose whom to refuse.
     server.listen(
-      { port: options.port, host: options.hostname, backlog: limits.maxConnections },
+      { port: o.port, host: o.hostname, backlog: o.limits.maxConnections },
       () => {
         server.off("error", reject);
-        server.on("error", (err: Error) => log.error("mTLS listener error", { error: err }));
+        server.on("error", (err: Error) => o.log.error("mTLS listener error", { error: err }));
         const address = server.address();
-        const port = typeof address === "object" && address !== null ? address.port : options.port;
-        log.info("mTLS listener ready", { hostname: options.hostname, port });
+        const port = typeof address === "object" && address !== null ? address.port : o.port;
+        o.log.info("mTLS listener ready", { hostname: o.hostname, port });
         resolve({
           port,
-          connections: () => guard.stats(),
+          connections: () => o.stats(),
           setCertificate(certPem, keyPem) {
-            // createServer was https.createServer, so the server is an https.Server.
-            (server as https.Server).setSecureContext(secureContext(certPem, keyPem));
-            log.info("mTLS listener presents a new certificate from the next handshake on");
+            server.setSecureContext(o.secureContext(certPem, keyPem));
+            o.log.info("mTLS listener presents a new certificate from the next handshake on");
           },
           close: () =>
             new Promise<void>((done) => {
               server.close(() => done()); // stops accepting; calls back once sockets are gone
-              for (const socket of sockets) socket.destroy();
+              for (const socket of o.sockets) socket.destroy();
             }),
         });
       },

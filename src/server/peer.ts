@@ -1,10 +1,14 @@
-/** @module What a client certificate says about its holder: CN, RFC 4514 DN, serial, issuer. */
+/**
+ * @module What a client certificate says about its holder (CN, RFC 4514 DN, serial, issuer) and
+ * its chain among our CAs, read once per certificate.
+ */
 import * as x509 from "./x509.ts";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate, type Name, Version } from "@peculiar/asn1-x509";
 import type { PeerIdentity } from "../transport/bindings.ts";
 import { escapeDnValue } from "../transport/dn.ts";
 import { normaliseSerial } from "./serial.ts";
+import type { Buffer } from "node:buffer";
 
 /** A certificate and the issuer (as @peculiar/x509 prints names) whose CRL may list it. */
 export interface ChainLink {
@@ -76,4 +80,79 @@ export function formatDn(name: Name): string {
       return `${atv.type}=#${Array.from(ber, (b) => b.toString(16).padStart(2, "0")).join("")}`;
     }).join("+")
   ).join(",");
+}
+
+const MAX_CHAIN = 8;
+/** Client certificates whose reading is kept (RM's, the proxies', people's most recent). */
+const PEER_CACHE_SIZE = 256;
+
+export interface TrustedCa extends ChainLink {
+  readonly keyId: string | null;
+  readonly authorityKeyId: string | null;
+}
+
+export function trustedCa(pem: string): TrustedCa {
+  const cert = new x509.X509Certificate(pem);
+  return {
+    subject: cert.subjectName.toString(),
+    issuer: cert.issuerName.toString(),
+    serial: normaliseSerial(cert.serialNumber),
+    keyId: cert.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId ?? null,
+    authorityKeyId: cert.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId ?? null,
+  };
+}
+
+/**
+ * The leaf and the trusted CAs above it, up to (not including) the self-signed root. Built from
+ * our own CA list, not from what the client sent, so a client cannot swap in an unrevoked twin.
+ */
+export function chainOf(leaf: PeerReading & { ok: true }, cas: readonly TrustedCa[]): ChainLink[] {
+  const links: ChainLink[] = [leaf.link];
+  let issuer = leaf.link.issuer;
+  let keyId = leaf.authorityKeyId;
+  for (let depth = 0; depth < MAX_CHAIN; depth++) {
+    const ca = cas.find((c) =>
+      c.subject === issuer && (keyId === null || c.keyId === null || c.keyId === keyId)
+    );
+    if (ca === undefined || ca.subject === ca.issuer) break; // a root is on no CRL but its own
+    links.push(ca);
+    issuer = ca.issuer;
+    keyId = ca.authorityKeyId;
+  }
+  return links;
+}
+
+export interface KnownPeer {
+  readonly reading: PeerReading;
+  readonly links: ChainLink[];
+  readonly leaf: x509.X509Certificate | null;
+}
+
+/**
+ * Reads a client certificate (DER) with its chain among our CAs, once per certificate: RM opens
+ * a new connection for every callback with the same certificate, so readings are kept by DER (a
+ * verified certificate's content cannot change under the same bytes; revocation is still looked
+ * up on every connection and request), the most recently used last, at most PEER_CACHE_SIZE.
+ */
+export function peerReadings(cas: readonly TrustedCa[]): (raw: Buffer) => KnownPeer {
+  const readings = new Map<string, KnownPeer>();
+  return function readKnown(raw) {
+    const key = raw.toString("base64");
+    let known = readings.get(key);
+    if (known === undefined) {
+      const reading = readPeerCertificate(new Uint8Array(raw));
+      known = reading.ok
+        ? {
+          reading,
+          links: chainOf(reading, cas),
+          leaf: new x509.X509Certificate(new Uint8Array(raw)),
+        }
+        : { reading, links: [], leaf: null };
+      if (readings.size >= PEER_CACHE_SIZE) readings.delete(readings.keys().next().value!);
+    } else {
+      readings.delete(key);
+    }
+    readings.set(key, known);
+    return known;
+  };
 }
