@@ -266,33 +266,7 @@ export async function parseConfig(
   if (!trustedProxies.ok) problems.push(`MTLS_TRUSTED_PROXIES: ${trustedProxies.error}`);
   const priority = parseCidrList(e.HTTP_PRIORITY_ADDRESSES);
   if (!priority.ok) problems.push(`HTTP_PRIORITY_ADDRESSES: ${priority.error}`);
-  if (e.MTLS_TRUST_PROXY_HEADER && trustedProxies.ok && trustedProxies.blocks.length === 0) {
-    problems.push(
-      "MTLS_TRUSTED_PROXIES: must list the proxy addresses (CIDR) when MTLS_TRUST_PROXY_HEADER=true",
-    );
-  }
-  if (e.HTTP_HEADERS_TIMEOUT_S > e.HTTP_REQUEST_TIMEOUT_S) {
-    problems.push(
-      `HTTP_HEADERS_TIMEOUT_S: must not exceed HTTP_REQUEST_TIMEOUT_S ` +
-        `(${e.HTTP_HEADERS_TIMEOUT_S} > ${e.HTTP_REQUEST_TIMEOUT_S})`,
-    );
-  }
-  if (e.MTLS_REQUIRE_L5D && !e.MTLS_TRUST_L5D) {
-    problems.push(
-      "MTLS_REQUIRE_L5D: needs MTLS_TRUST_L5D=true (a required identity must be trusted)",
-    );
-  }
-  if (e.MTLS_ENABLED && e.HTTP_PORT !== 0 && e.MTLS_PORT === e.HTTP_PORT) {
-    problems.push(`MTLS_PORT: must differ from HTTP_PORT (both ${e.HTTP_PORT})`);
-  }
-  if (
-    e.BATTLELOG_BOT_USERNAME === e.SYNAPSE_BOT_USERNAME ||
-    e.BATTLELOG_BOT_USERNAME.startsWith(`${e.SYNAPSE_BOT_USERNAME}-recovery-`)
-  ) {
-    problems.push(
-      `BATTLELOG_BOT_USERNAME: must differ from SYNAPSE_BOT_USERNAME (${e.SYNAPSE_BOT_USERNAME})`,
-    );
-  }
+  problems.push(..._crossProblems(e, trustedProxies.ok && trustedProxies.blocks.length === 0));
 
   const manifest = await _loadManifest(e.KRAFTWERK_MANIFEST, readText, problems, warnings);
   if (problems.length > 0 || manifest === null || !trustedProxies.ok || !priority.ok) {
@@ -329,11 +303,82 @@ export async function parseConfig(
         ? "self"
         : "external")
       : e.CLIENT_CERT_MANAGED_BY,
+    ..._transportConfig(e, {
+      clientCertPath,
+      clientKeyPath,
+      trustedProxies: trustedProxies.blocks,
+      priority: priority.blocks,
+    }),
+    log: { level: LEVELS[e.LOG_LEVEL] ?? "info", format: e.LOG_CONSOLE_FORMATTER },
+    reconcile: {
+      rmBaseUri: manifest.value.rasenmaeher.mtls?.base_uri ?? null,
+      intervalMs: e.RECONCILE_INTERVAL_S * 1000,
+      dryRun: e.RECONCILE_DRY_RUN,
+    },
+    unhealthyAfterMs: e.HEALTH_UNHEALTHY_AFTER_S * 1000,
+    rmOwnCallsigns: e.RM_OWN_CALLSIGNS,
+    keycloak: {
+      baseUrl: (e.KEYCLOAK_URL ?? `https://${e.KCDOMAIN ?? `kc.${serverName}`}:9443/`)
+        .replace(/\/*$/, "/"),
+      realm: e.KCREALM,
+      registrationPath: volumes.registrationPath,
+      redirectUri: `${publicUrl}_synapse/client/oidc/callback`,
+    },
+  };
+  return { ok: true, config, warnings };
+}
+
+type Env = z.infer<typeof EnvSchema>;
+
+/** Problems that involve more than one variable (each alone was valid). */
+function _crossProblems(e: Env, noProxies: boolean): string[] {
+  const problems: string[] = [];
+  if (e.MTLS_TRUST_PROXY_HEADER && noProxies) {
+    problems.push(
+      "MTLS_TRUSTED_PROXIES: must list the proxy addresses (CIDR) when MTLS_TRUST_PROXY_HEADER=true",
+    );
+  }
+  if (e.HTTP_HEADERS_TIMEOUT_S > e.HTTP_REQUEST_TIMEOUT_S) {
+    problems.push(
+      `HTTP_HEADERS_TIMEOUT_S: must not exceed HTTP_REQUEST_TIMEOUT_S ` +
+        `(${e.HTTP_HEADERS_TIMEOUT_S} > ${e.HTTP_REQUEST_TIMEOUT_S})`,
+    );
+  }
+  if (e.MTLS_REQUIRE_L5D && !e.MTLS_TRUST_L5D) {
+    problems.push(
+      "MTLS_REQUIRE_L5D: needs MTLS_TRUST_L5D=true (a required identity must be trusted)",
+    );
+  }
+  if (e.MTLS_ENABLED && e.HTTP_PORT !== 0 && e.MTLS_PORT === e.HTTP_PORT) {
+    problems.push(`MTLS_PORT: must differ from HTTP_PORT (both ${e.HTTP_PORT})`);
+  }
+  if (
+    e.BATTLELOG_BOT_USERNAME === e.SYNAPSE_BOT_USERNAME ||
+    e.BATTLELOG_BOT_USERNAME.startsWith(`${e.SYNAPSE_BOT_USERNAME}-recovery-`)
+  ) {
+    problems.push(
+      `BATTLELOG_BOT_USERNAME: must differ from SYNAPSE_BOT_USERNAME (${e.SYNAPSE_BOT_USERNAME})`,
+    );
+  }
+  return problems;
+}
+
+/** The listeners' part of the configuration: mTLS, connection limits, and caller identity. */
+function _transportConfig(
+  e: Env,
+  t: {
+    readonly clientCertPath: string;
+    readonly clientKeyPath: string;
+    readonly trustedProxies: readonly CidrBlock[];
+    readonly priority: readonly CidrBlock[];
+  },
+): Pick<Config, "mtls" | "http" | "limits" | "bindHost" | "proxy"> {
+  return {
     mtls: {
       enabled: e.MTLS_ENABLED,
       port: e.MTLS_PORT,
-      serverCertPath: e.MTLS_SERVER_CERT_PATH ?? clientCertPath,
-      serverKeyPath: e.MTLS_SERVER_KEY_PATH ?? clientKeyPath,
+      serverCertPath: e.MTLS_SERVER_CERT_PATH ?? t.clientCertPath,
+      serverKeyPath: e.MTLS_SERVER_KEY_PATH ?? t.clientKeyPath,
       caPath: e.LOCAL_CA_CERTS_PATH,
       caGlob: e.LOCAL_CA_CERTS_GLOB,
       crlPath: e.MTLS_CRL_PATH ?? null,
@@ -356,13 +401,13 @@ export async function parseConfig(
       handshakeTimeoutMs: e.HTTP_HANDSHAKE_TIMEOUT_S * 1000,
       maxConnectionsPerIdentity: e.HTTP_MAX_CONNECTIONS_PER_IDENTITY,
       // The proxies in front (RM's own, nginx) carry RM's callbacks: never starve them.
-      priorityAddresses: [...priority.blocks, ...trustedProxies.blocks],
+      priorityAddresses: [...t.priority, ...t.trustedProxies],
     },
     bindHost: e.BIND_HOST,
     proxy: {
       trustHeader: e.MTLS_TRUST_PROXY_HEADER,
       headerName: e.MTLS_HEADER_NAME,
-      trustedProxies: trustedProxies.blocks,
+      trustedProxies: t.trustedProxies,
       l5d: {
         trust: e.MTLS_TRUST_L5D,
         require: e.MTLS_REQUIRE_L5D,
@@ -370,23 +415,7 @@ export async function parseConfig(
         trustedIngress: e.MTLS_TRUSTED_INGRESS_IDENTITIES,
       },
     },
-    log: { level: LEVELS[e.LOG_LEVEL] ?? "info", format: e.LOG_CONSOLE_FORMATTER },
-    reconcile: {
-      rmBaseUri: manifest.value.rasenmaeher.mtls?.base_uri ?? null,
-      intervalMs: e.RECONCILE_INTERVAL_S * 1000,
-      dryRun: e.RECONCILE_DRY_RUN,
-    },
-    unhealthyAfterMs: e.HEALTH_UNHEALTHY_AFTER_S * 1000,
-    rmOwnCallsigns: e.RM_OWN_CALLSIGNS,
-    keycloak: {
-      baseUrl: (e.KEYCLOAK_URL ?? `https://${e.KCDOMAIN ?? `kc.${serverName}`}:9443/`)
-        .replace(/\/*$/, "/"),
-      realm: e.KCREALM,
-      registrationPath: volumes.registrationPath,
-      redirectUri: `${publicUrl}_synapse/client/oidc/callback`,
-    },
   };
-  return { ok: true, config, warnings };
 }
 
 /** Whether `path` lies inside directory `dir` (lexically, as the permission set grants it). */
