@@ -5,14 +5,8 @@
 import * as x509 from "./x509.ts";
 import { normaliseSerial } from "./serial.ts";
 import type { Logger } from "../log/logger.ts";
-import {
-  encodeOcspRequest,
-  type OcspAnswer,
-  OcspError,
-  type OcspSubject,
-  ocspUrlOf,
-  readOcspResponse,
-} from "./ocsp_wire.ts";
+import { type OcspAnswer, OcspError, type OcspSubject, ocspUrlOf } from "./ocsp_wire.ts";
+import { type AskOptions, askResponder, semaphore } from "./ocsp_ask.ts";
 import type { OcspHealth, OcspMode } from "../transport/listener_state.ts";
 
 export type { OcspHealth, OcspMode };
@@ -69,7 +63,6 @@ function _shown(url: string | null): string | null {
 const LOG_EVERY_MS = 60_000;
 /** A revocation is final: a revoked answer is kept this long. */
 const REVOKED_CACHE_MS = 3_600_000;
-const MAX_ANSWER_BYTES = 64 * 1024;
 
 /**
  * Whether a verdict refuses the connection under `mode` (the CRL has been checked already): a
@@ -84,200 +77,200 @@ export function ocspRefusal(verdict: OcspVerdict, mode: OcspMode): string | null
   return "OCSP required, and the responder does not know the certificate";
 }
 
-interface Cached {
+/** An OCSP checker; with mode `off`, every verdict is `unavailable` and nothing is asked. */
+export function createOcspChecker(options: OcspCheckerOptions): OcspChecker {
+  const now = options.now ?? (() => new Date());
+  const c: _Checker = {
+    o: options,
+    now,
+    maxCacheMs: options.maxCacheMs ?? 60_000,
+    failureCacheMs: options.failureCacheMs ?? 10_000,
+    cas: options.caPems.map((pem) => new x509.X509Certificate(pem)),
+    ask: {
+      timeoutMs: options.timeoutMs ?? 2000,
+      gate: semaphore(options.concurrency ?? 4),
+      fetch: options.fetch ?? fetch,
+      now,
+      isRevoked: options.isRevoked,
+    },
+    cache: new Map(),
+    inFlight: new Map(),
+    counts: { lookups: 0, cacheHits: 0, good: 0, revoked: 0, unknown: 0, failures: 0 },
+    lastFailure: null,
+    failing: false,
+    lastLogged: -Infinity,
+    unlogged: 0,
+  };
+  return {
+    mode: options.mode,
+    check: (leaf) => _check(c, leaf),
+    health: () => _health(c),
+  };
+}
+
+interface _Cached {
   readonly verdict: OcspVerdict;
   readonly until: number;
 }
 
-/** An OCSP checker; with mode `off`, every verdict is `unavailable` and nothing is asked. */
-export function createOcspChecker(options: OcspCheckerOptions): OcspChecker {
-  const { mode, log } = options;
-  const now = options.now ?? (() => new Date());
-  const doFetch = options.fetch ?? fetch;
-  const timeoutMs = options.timeoutMs ?? 2000;
-  const maxCacheMs = options.maxCacheMs ?? 60_000;
-  const failureCacheMs = options.failureCacheMs ?? 10_000;
-  const cas = options.caPems.map((pem) => new x509.X509Certificate(pem));
-  const cache = new Map<string, Cached>();
-  const inFlight = new Map<string, Promise<OcspVerdict>>();
-  const gate = _semaphore(options.concurrency ?? 4);
-  const counts = { lookups: 0, cacheHits: 0, good: 0, revoked: 0, unknown: 0, failures: 0 };
-  let lastFailure: { at: Date; reason: string } | null = null;
-  let failing = false;
-  let lastLogged = -Infinity;
-  let unlogged = 0;
+/** What one checker keeps: its settings, the answers it remembers, its counts and its outage. */
+interface _Checker {
+  readonly o: OcspCheckerOptions;
+  readonly now: () => Date;
+  readonly maxCacheMs: number;
+  readonly failureCacheMs: number;
+  readonly cas: readonly x509.X509Certificate[];
+  readonly ask: AskOptions;
+  readonly cache: Map<string, _Cached>;
+  readonly inFlight: Map<string, Promise<OcspVerdict>>;
+  readonly counts: Record<
+    "lookups" | "cacheHits" | "good" | "revoked" | "unknown" | "failures",
+    number
+  >;
+  lastFailure: { at: Date; reason: string } | null;
+  /** The last lookup of a leaf that names a responder gave no verdict. */
+  failing: boolean;
+  lastLogged: number;
+  /** Failures since `lastLogged` that were not logged. */
+  unlogged: number;
+}
 
-  function _issuerOf(leaf: x509.X509Certificate): x509.X509Certificate | null {
-    const aki = leaf.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId ?? null;
-    return cas.find((ca) => {
-      if (ca.subject !== leaf.issuer) return false;
-      const ski = ca.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId ?? null;
-      return aki === null || ski === null || aki === ski;
-    }) ?? null;
+function _check(c: _Checker, leaf: x509.X509Certificate): Promise<OcspVerdict> {
+  if (c.o.mode === "off") {
+    return Promise.resolve({ kind: "unavailable", url: null, reason: "OCSP is off" });
   }
+  const key = `${leaf.issuer}\u0000${normaliseSerial(leaf.serialNumber)}`;
+  const hit = _cached(c, key);
+  if (hit !== null) return Promise.resolve(hit);
+  let pending = c.inFlight.get(key);
+  if (pending === undefined) {
+    // Identical lookups in flight share one request: RM's bursts are one lookup.
+    pending = _lookup(c, leaf, key).finally(() => c.inFlight.delete(key));
+    c.inFlight.set(key, pending);
+  } else c.counts.cacheHits++;
+  return pending;
+}
 
-  async function _ask(subject: OcspSubject, url: string): Promise<OcspAnswer> {
-    const nonce = crypto.getRandomValues(new Uint8Array(16));
-    const body = await encodeOcspRequest(subject, nonce);
-    // One deadline for the whole lookup, the wait for a free slot included.
-    const signal = AbortSignal.timeout(timeoutMs);
-    const release = await gate();
-    try {
-      if (signal.aborted) throw new OcspError("timed out waiting behind other OCSP lookups");
-      const response = await doFetch(url, {
-        method: "POST",
-        headers: {
-          "content-type": "application/ocsp-request",
-          accept: "application/ocsp-response",
-        },
-        body,
-        signal,
-      }).catch((err: Error) => {
-        throw new OcspError(`cannot reach the OCSP responder: ${err.message}`);
-      });
-      if (!response.ok) {
-        await response.body?.cancel();
-        throw new OcspError(`the OCSP responder answered HTTP ${response.status}`);
-      }
-      const der = await _readLimited(response);
-      return await readOcspResponse(der, subject, {
-        nonce,
-        now: now(),
-        ...(options.isRevoked === undefined ? {} : { isRevoked: options.isRevoked }),
-      });
-    } finally {
-      release();
-    }
+/** The verdict remembered for `key` while it stands (counted as a hit); a stale one is dropped. */
+function _cached(c: _Checker, key: string): OcspVerdict | null {
+  const hit = c.cache.get(key);
+  if (hit !== undefined && hit.until > c.now().getTime()) {
+    c.counts.cacheHits++;
+    return hit.verdict;
   }
+  c.cache.delete(key);
+  return null;
+}
 
-  function _remember(key: string, verdict: OcspVerdict, answer: OcspAnswer | null): OcspVerdict {
-    const t = now().getTime();
-    let ttl = verdict.kind === "revoked"
-      ? REVOKED_CACHE_MS
-      : verdict.kind === "unavailable"
-      ? failureCacheMs
-      : maxCacheMs;
-    // CFSSL dates its answers back to the hour and lets them live an hour: nextUpdate alone
-    // would hide a revocation for up to an hour, so it only ever shortens the bound.
-    const next = answer?.nextUpdate?.getTime();
-    if (next !== undefined && verdict.kind !== "revoked") ttl = Math.min(ttl, next - t);
-    if (ttl > 0) cache.set(key, { verdict, until: t + ttl });
-    return verdict;
+function _health(c: _Checker): OcspHealth {
+  const { counts, lastFailure } = c;
+  const problems = c.failing && lastFailure !== null
+    ? [`no OCSP verdict since ${lastFailure.at.toISOString()}: ${lastFailure.reason}`]
+    : [];
+  return { mode: c.o.mode, url: _shown(c.o.url ?? null), ...counts, problems };
+}
+
+/** One lookup: its verdict counted, the outage noted, and remembered under `key`. */
+async function _lookup(c: _Checker, leaf: x509.X509Certificate, key: string): Promise<OcspVerdict> {
+  c.counts.lookups++;
+  const url = c.o.url ?? ocspUrlOf(leaf);
+  const issuer = _issuerOf(c.cas, leaf);
+  // Nothing is awaited when there is nothing to ask: such a verdict is remembered at once.
+  const { verdict, answer } = url === null || issuer === null
+    ? { verdict: _unaskable(url), answer: null }
+    : await _asked(c, { leaf, issuer }, url);
+  // A leaf without a responder (cert-manager's, the Deno test PKI's) is the CRL's alone: not
+  // an outage, so not a problem to show; `required` still refuses it.
+  if (verdict.kind === "unavailable") {
+    if (url !== null) _noteFailure(c, verdict, normaliseSerial(leaf.serialNumber));
+  } else {
+    c.counts[verdict.kind]++;
+    if (c.failing) c.o.log.info("OCSP verdicts again", { responder: _shown(url) });
+    c.failing = false;
   }
+  return _remember(c, key, verdict, answer);
+}
 
-  function _noteFailure(verdict: OcspVerdict & { kind: "unavailable" }, serial: string): void {
-    counts.failures++;
-    lastFailure = { at: now(), reason: verdict.reason };
-    failing = true;
-    const t = now().getTime();
-    if (t - lastLogged < LOG_EVERY_MS) {
-      unlogged++;
-      return;
-    }
-    log.warn(
-      mode === "required"
-        ? "no OCSP verdict: refusing the client (MTLS_OCSP=required)"
-        : "no OCSP verdict: the CRL decides",
-      { reason: verdict.reason, responder: verdict.url, serial, not_logged_since: unlogged },
-    );
-    lastLogged = t;
-    unlogged = 0;
+/** Among the trusted CAs, the one that issued `leaf` (by name, and by key id where both say). */
+function _issuerOf(
+  cas: readonly x509.X509Certificate[],
+  leaf: x509.X509Certificate,
+): x509.X509Certificate | null {
+  const aki = leaf.getExtension(x509.AuthorityKeyIdentifierExtension)?.keyId ?? null;
+  return cas.find((ca) => {
+    if (ca.subject !== leaf.issuer) return false;
+    const ski = ca.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId ?? null;
+    return aki === null || ski === null || aki === ski;
+  }) ?? null;
+}
+
+/** The verdict on a leaf that names no responder (`url` null) or that no trusted CA issued. */
+function _unaskable(url: string | null): OcspVerdict {
+  if (url === null) {
+    return { kind: "unavailable", url: null, reason: "the certificate names no OCSP responder" };
   }
-
-  async function _lookup(leaf: x509.X509Certificate, key: string): Promise<OcspVerdict> {
-    counts.lookups++;
-    const url = options.url ?? ocspUrlOf(leaf);
-    const issuer = _issuerOf(leaf);
-    let verdict: OcspVerdict;
-    let answer: OcspAnswer | null = null;
-    if (url === null) {
-      verdict = {
-        kind: "unavailable",
-        url: null,
-        reason: "the certificate names no OCSP responder",
-      };
-    } else if (issuer === null) {
-      verdict = {
-        kind: "unavailable",
-        url: _shown(url),
-        reason: "the certificate's issuer is not a trusted CA",
-      };
-    } else {
-      try {
-        answer = await _ask({ leaf, issuer }, url);
-        verdict = { kind: answer.status, url: _shown(url)! };
-      } catch (err) {
-        const said = err instanceof OcspError ? err.message : `lookup failed: ${err}`;
-        const reason = said.replace(/\/\/[^/@\s]*@/g, "//"); // fetch's errors quote the URL
-        verdict = { kind: "unavailable", url: _shown(url), reason };
-      }
-    }
-    // A leaf without a responder (cert-manager's, the Deno test PKI's) is the CRL's alone: not
-    // an outage, so not a problem to show; `required` still refuses it.
-    if (verdict.kind === "unavailable") {
-      if (url !== null) _noteFailure(verdict, normaliseSerial(leaf.serialNumber));
-    } else {
-      counts[verdict.kind]++;
-      if (failing) log.info("OCSP verdicts again", { responder: _shown(url) });
-      failing = false;
-    }
-    return _remember(key, verdict, answer);
-  }
-
   return {
-    mode,
-    check(leaf) {
-      if (mode === "off") {
-        return Promise.resolve({ kind: "unavailable", url: null, reason: "OCSP is off" });
-      }
-      const key = `${leaf.issuer}\u0000${normaliseSerial(leaf.serialNumber)}`;
-      const hit = cache.get(key);
-      if (hit !== undefined && hit.until > now().getTime()) {
-        counts.cacheHits++;
-        return Promise.resolve(hit.verdict);
-      }
-      cache.delete(key);
-      let pending = inFlight.get(key);
-      if (pending === undefined) {
-        // Identical lookups in flight share one request: RM's bursts are one lookup.
-        pending = _lookup(leaf, key).finally(() => inFlight.delete(key));
-        inFlight.set(key, pending);
-      } else counts.cacheHits++;
-      return pending;
-    },
-    health() {
-      const problems = failing && lastFailure !== null
-        ? [`no OCSP verdict since ${lastFailure.at.toISOString()}: ${lastFailure.reason}`]
-        : [];
-      return { mode, url: _shown(options.url ?? null), ...counts, problems };
-    },
+    kind: "unavailable",
+    url: _shown(url),
+    reason: "the certificate's issuer is not a trusted CA",
   };
 }
 
-async function _readLimited(response: Response): Promise<Uint8Array> {
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  if (bytes.length > MAX_ANSWER_BYTES) throw new OcspError("the OCSP answer is too large");
-  return bytes;
+/** Asks the responder; a failed request is an `unavailable` verdict, never a rejection. */
+async function _asked(
+  c: _Checker,
+  subject: OcspSubject,
+  url: string,
+): Promise<{ verdict: OcspVerdict; answer: OcspAnswer | null }> {
+  try {
+    const answer = await askResponder(subject, url, c.ask);
+    return { verdict: { kind: answer.status, url: _shown(url)! }, answer };
+  } catch (err) {
+    const said = err instanceof OcspError ? err.message : `lookup failed: ${err}`;
+    const reason = said.replace(/\/\/[^/@\s]*@/g, "//"); // fetch's errors quote the URL
+    return { verdict: { kind: "unavailable", url: _shown(url), reason }, answer: null };
+  }
 }
 
-/** At most `limit` holders at once; the others wait in order. */
-function _semaphore(limit: number): () => Promise<() => void> {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  const release = () => {
-    active--;
-    waiting.shift()?.();
-  };
-  return function acquire() {
-    if (active < limit) {
-      active++;
-      return Promise.resolve(release);
-    }
-    return new Promise((resolve) =>
-      waiting.push(() => {
-        active++;
-        resolve(release);
-      })
-    );
-  };
+function _remember(
+  c: _Checker,
+  key: string,
+  verdict: OcspVerdict,
+  answer: OcspAnswer | null,
+): OcspVerdict {
+  const t = c.now().getTime();
+  let ttl = verdict.kind === "revoked"
+    ? REVOKED_CACHE_MS
+    : verdict.kind === "unavailable"
+    ? c.failureCacheMs
+    : c.maxCacheMs;
+  // CFSSL dates its answers back to the hour and lets them live an hour: nextUpdate alone
+  // would hide a revocation for up to an hour, so it only ever shortens the bound.
+  const next = answer?.nextUpdate?.getTime();
+  if (next !== undefined && verdict.kind !== "revoked") ttl = Math.min(ttl, next - t);
+  if (ttl > 0) c.cache.set(key, { verdict, until: t + ttl });
+  return verdict;
+}
+
+function _noteFailure(
+  c: _Checker,
+  verdict: OcspVerdict & { kind: "unavailable" },
+  serial: string,
+): void {
+  c.counts.failures++;
+  c.lastFailure = { at: c.now(), reason: verdict.reason };
+  c.failing = true;
+  const t = c.now().getTime();
+  if (t - c.lastLogged < LOG_EVERY_MS) {
+    c.unlogged++;
+    return;
+  }
+  c.o.log.warn(
+    c.o.mode === "required"
+      ? "no OCSP verdict: refusing the client (MTLS_OCSP=required)"
+      : "no OCSP verdict: the CRL decides",
+    { reason: verdict.reason, responder: verdict.url, serial, not_logged_since: c.unlogged },
+  );
+  c.lastLogged = t;
+  c.unlogged = 0;
 }
