@@ -2,7 +2,6 @@
  * @module The one typed configuration: parsed once from the environment and the kraftwerk
  * manifest, with every problem reported under the variable it came from.
  */
-import { z } from "zod";
 import {
   DEVELOPMENT_MANIFEST,
   type Manifest,
@@ -11,234 +10,16 @@ import {
 } from "./manifest.ts";
 import { parseCidrList } from "./cidr.ts";
 import type { CidrBlock } from "./cidr.ts";
-import type { LogFormat, LogLevel } from "../log/logger.ts";
+import { type Env, ENV_NAMES, EnvSchema, LEVELS } from "./env.ts";
+import { volumePaths } from "./volumes.ts";
+import type { Config, ConfigResult } from "./types.ts";
 
-export interface Config {
-  readonly synapse: {
-    readonly url: string;
-    readonly registrationSecret: string;
-    readonly botUsername: string;
-    /** The ingest bot BattleLog reads the rooms through (`BATTLELOG_BOT_USERNAME`). */
-    readonly ingestBotUsername: string;
-    readonly legacyTokenFile: string;
-    readonly publicUrl: string;
-  };
-  readonly serverName: string;
-  readonly manifest: Manifest;
-  readonly manifestPath: string;
-  readonly manifestFound: boolean;
-  readonly dataPath: string;
-  readonly kvPath: string;
-  readonly clientCertPath: string;
-  readonly clientKeyPath: string;
-  /**
-   * Who enrols and renews the product pair: `self`, or `external` (a read-only mount, a Secret)
-   * — by default external when the pair lies outside the data volume.
-   */
-  readonly clientCertManagedBy: "self" | "external";
-  readonly mtls: {
-    readonly enabled: boolean;
-    readonly port: number;
-    readonly serverCertPath: string;
-    readonly serverKeyPath: string;
-    readonly caPath: string;
-    readonly caGlob: string;
-    readonly crlPath: string | null;
-    /** Revocation by OCSP for client leaves (the CRL decides when there is no verdict). */
-    readonly ocsp: {
-      readonly mode: "off" | "on" | "required";
-      /** Ask this responder instead of the leaf's AIA; `null` = the AIA. */
-      readonly url: string | null;
-      readonly timeoutMs: number;
-      /** Longest a good answer is used; a revocation reaches the listener within this. */
-      readonly maxCacheMs: number;
-    };
-  };
-  readonly http: { readonly port: number };
-  /** Timeouts and the connection cap, applied to each listener separately. */
-  readonly limits: {
-    /** The request head (and on mTLS the handshake) must arrive within this. */
-    readonly headersTimeoutMs: number;
-    /** The whole request, head and body, must arrive within this. */
-    readonly requestTimeoutMs: number;
-    /** An idle keep-alive connection is closed after this. */
-    readonly idleTimeoutMs: number;
-    /** Overall safety cap per listener; a quarter of it is kept for priority addresses. */
-    readonly maxConnections: number;
-    readonly maxConnectionsPerAddress: number;
-    readonly maxHandshakes: number;
-    readonly maxHandshakesPerAddress: number;
-    readonly handshakeTimeoutMs: number;
-    readonly maxConnectionsPerIdentity: number;
-    /** Held to the overall cap only: loopback, `MTLS_TRUSTED_PROXIES`, `HTTP_PRIORITY_ADDRESSES`. */
-    readonly priorityAddresses: readonly CidrBlock[];
-  };
-  readonly bindHost: string;
-  readonly proxy: {
-    readonly trustHeader: boolean;
-    readonly headerName: string;
-    readonly trustedProxies: readonly CidrBlock[];
-    /** Linkerd's verified peer identity, read as libpvarki reads it. */
-    readonly l5d: {
-      readonly trust: boolean;
-      readonly require: boolean;
-      readonly headerName: string;
-      /** Ingress identities whose forwarded client-certificate header is the caller instead. */
-      readonly trustedIngress: readonly string[];
-    };
-  };
-  readonly log: { readonly level: LogLevel; readonly format: LogFormat };
-  readonly reconcile: {
-    /** RM's mTLS base URI from the manifest; reconciliation is off without it. */
-    readonly rmBaseUri: string | null;
-    /** 0 = only on demand. */
-    readonly intervalMs: number;
-    readonly dryRun: boolean;
-  };
-  /** The healthcheck reports unhealthy once the bootstrap has failed for this long. */
-  readonly unhealthyAfterMs: number;
-  /** Callsigns of the accounts RM makes for itself (`anon_admin`): never treated as people. */
-  readonly rmOwnCallsigns: readonly string[];
-  /** Synapse's OIDC client in the deployment's Keycloak. */
-  readonly keycloak: {
-    /** Ends with `/`: `https://{KCDOMAIN}:9443/` unless `KEYCLOAK_URL` says otherwise. */
-    readonly baseUrl: string;
-    readonly realm: string;
-    /** The file Synapse reads the client from. */
-    readonly registrationPath: string;
-    /** The only redirect URI the client may have: Synapse's OIDC callback. */
-    readonly redirectUri: string;
-  };
-}
-
-export type ConfigResult =
-  | { readonly ok: true; readonly config: Config; readonly warnings: readonly string[] }
-  | { readonly ok: false; readonly problems: readonly string[] };
+export type { Config, ConfigResult } from "./types.ts";
+export { ENV_NAMES } from "./env.ts";
+export { loadVolumePathsFromProcess, type VolumePaths } from "./volumes.ts";
 
 /** Reads a file's text, or `null` when it does not exist. Injected so tests need no files. */
 export type ReadText = (path: string) => Promise<string | null>;
-
-const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
-const flag = (fallback: boolean) =>
-  z.enum(["true", "false", "1", "0", "yes", "no"]).default(fallback ? "true" : "false")
-    .transform((v) => v === "true" || v === "1" || v === "yes");
-const path = z.string().min(1).refine((p) => p.startsWith("/") || p.startsWith("."), {
-  message: "must be a file system path",
-});
-const optional = (schema: z.ZodType<string, string>) =>
-  z.string().optional().transform((v) => (v === undefined || v === "" ? undefined : v)).pipe(
-    schema.optional(),
-  );
-
-// Variable names are the ecosystem's (python-libpvarki and the Python matrixrmapi) so the
-// binary drops into existing deployments unchanged.
-const EnvSchema = z.object({
-  SYNAPSE_URL: z.url({ protocol: /^https?$/ }).default("http://synapse:8008"),
-  SYNAPSE_REGISTRATION_SECRET: z.string({ error: "is required" }).min(1, {
-    message: "must not be empty",
-  }),
-  SYNAPSE_BOT_USERNAME: z.string().regex(/^[a-z0-9._=\-/+]+$/, {
-    message: "must be a Matrix localpart (a-z, 0-9 and ._=-/+)",
-  }).default("matrixrmapi-bot"),
-  BATTLELOG_BOT_USERNAME: z.string().regex(/^[a-z0-9._=\-/+]+$/, {
-    message: "must be a Matrix localpart (a-z, 0-9 and ._=-/+)",
-  }).default("battlelog-bot"),
-  SYNAPSE_TOKEN_FILE: optional(path),
-  SYNAPSE_PUBLIC_URL: optional(z.url({ protocol: /^https?$/ })),
-  SERVER_DOMAIN: optional(
-    z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/i, {
-      message: "must be a Matrix server name (host[:port])",
-    }),
-  ),
-  KRAFTWERK_MANIFEST: path.default("/pvarki/kraftwerk-init.json"),
-  PERSISTENT_DATA_PATH: path.default("/data/persistent"),
-  KV_PATH: optional(path),
-  CLIENT_CERT_PATH: optional(path),
-  CLIENT_KEY_PATH: optional(path),
-  CLIENT_CERT_MANAGED_BY: z.enum(["auto", "self", "external"], {
-    message: "must be auto, self or external",
-  }).default("auto"),
-  MTLS_ENABLED: flag(true),
-  MTLS_SERVER_CERT_PATH: optional(path),
-  MTLS_SERVER_KEY_PATH: optional(path),
-  LOCAL_CA_CERTS_PATH: path.default("/ca_public"),
-  LOCAL_CA_CERTS_GLOB: z.string().min(1).default("*ca*.pem"),
-  MTLS_CRL_PATH: optional(path),
-  MTLS_OCSP: z.enum(["off", "on", "required"], { message: "must be off, on or required" })
-    .default("on"),
-  MTLS_OCSP_URL: optional(z.url({ protocol: /^https?$/ })),
-  MTLS_OCSP_TIMEOUT_S: z.coerce.number().min(0.1).max(30).default(2),
-  MTLS_OCSP_CACHE_S: z.coerce.number().int().min(1).max(300).default(60),
-  MTLS_PORT: port(4625),
-  HTTP_PORT: port(8012),
-  // Both listeners, each on its own.
-  HTTP_HEADERS_TIMEOUT_S: z.coerce.number().int().min(1).max(3600).default(10),
-  HTTP_REQUEST_TIMEOUT_S: z.coerce.number().int().min(1).max(3600).default(30),
-  HTTP_IDLE_TIMEOUT_S: z.coerce.number().int().min(1).max(3600).default(30),
-  // Connection budgets (per listener; README "Connection limits" says why these defaults).
-  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(65_535).default(4096),
-  HTTP_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(65_535).default(1024),
-  HTTP_MAX_HANDSHAKES: z.coerce.number().int().min(1).max(65_535).default(1024),
-  HTTP_MAX_HANDSHAKES_PER_ADDRESS: z.coerce.number().int().min(1).max(65_535).default(512),
-  HTTP_HANDSHAKE_TIMEOUT_S: z.coerce.number().int().min(1).max(60).default(5),
-  HTTP_MAX_CONNECTIONS_PER_IDENTITY: z.coerce.number().int().min(1).max(65_535).default(64),
-  HTTP_PRIORITY_ADDRESSES: z.string().default("127.0.0.1/32, ::1/128"),
-  BIND_HOST: z.string().min(1).default("0.0.0.0"),
-  MTLS_TRUST_PROXY_HEADER: flag(false),
-  MTLS_HEADER_NAME: z.string().regex(/^[A-Za-z0-9-]+$/, { message: "must be a header name" })
-    .default("X-ClientCert-DN"),
-  MTLS_TRUSTED_PROXIES: z.string().default(""),
-  // libpvarki's Linkerd identity (same names and defaults): off unless asked.
-  MTLS_TRUST_L5D: flag(false),
-  MTLS_REQUIRE_L5D: flag(false),
-  MTLS_L5D_HEADER_NAME: z.string().regex(/^[A-Za-z0-9-]+$/, { message: "must be a header name" })
-    .default("l5d-client-id"),
-  MTLS_TRUSTED_INGRESS_IDENTITIES: z.string().default("").transform((v) =>
-    v.split(",").map((s) => s.trim()).filter((s) => s !== "")
-  ),
-  // Names, or Python's numeric levels as environments written for the Python image have them.
-  LOG_LEVEL: z.string().default("INFO").transform((v) => v.trim().toUpperCase()).pipe(
-    z.enum(
-      ["DEBUG", "INFO", "WARNING", "WARN", "ERROR", "CRITICAL", "10", "20", "30", "40", "50"],
-      {
-        error: "must be DEBUG, INFO, WARNING, ERROR, CRITICAL or 10, 20, 30, 40, 50",
-      },
-    ),
-  ),
-  LOG_CONSOLE_FORMATTER: z.enum(["ecs", "local"]).default("ecs"),
-  RECONCILE_INTERVAL_S: z.coerce.number().int().min(0).max(86_400).default(600),
-  RECONCILE_DRY_RUN: flag(false),
-  RM_OWN_CALLSIGNS: z.string().default("anon_admin").transform((v) =>
-    v.split(",").map((s) => s.trim()).filter((s) => s !== "")
-  ),
-  HEALTH_UNHEALTHY_AFTER_S: z.coerce.number().int().min(1).max(86_400).default(300),
-  // The ecosystem's names for Keycloak (kc_client_init's container env).
-  KCDOMAIN: optional(
-    z.string().regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/i, { message: "must be a host name" }),
-  ),
-  KCREALM: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, {
-    message: "must be a realm name (letters, digits, '.', '_', '-')",
-  }).default("RASENMAEHER"),
-  KEYCLOAK_URL: optional(z.url({ protocol: /^https?$/ })),
-  OIDC_REGISTRATION_PATH: optional(path),
-});
-
-/** Every environment variable the service reads (the permission set allows exactly these). */
-export const ENV_NAMES: readonly string[] = Object.keys(EnvSchema.shape);
-
-const LEVELS: Record<string, LogLevel> = {
-  DEBUG: "debug",
-  INFO: "info",
-  WARNING: "warn",
-  WARN: "warn",
-  ERROR: "error",
-  CRITICAL: "error",
-  "10": "debug",
-  "20": "info",
-  "30": "warn",
-  "40": "error",
-  "50": "error",
-};
 
 /** Parses environment and manifest into a Config; never throws for bad input. */
 export async function parseConfig(
@@ -275,7 +56,7 @@ export async function parseConfig(
 
   const serverName = e.SERVER_DOMAIN?.toLowerCase() ??
     serverNameFromProductDns(manifest.value.product.dns);
-  const volumes = _volumePaths(e);
+  const volumes = volumePaths(e);
   const { clientCertPath, clientKeyPath } = volumes;
   // As a URL writes it: a default port (`:443` for https, `:80` for http) is dropped, as
   // Synapse's public_baseurl has none then and Keycloak compares redirect URIs as written.
@@ -327,8 +108,6 @@ export async function parseConfig(
   };
   return { ok: true, config, warnings };
 }
-
-type Env = z.infer<typeof EnvSchema>;
 
 /** Problems that involve more than one variable (each alone was valid). */
 function _crossProblems(e: Env, noProxies: boolean): string[] {
@@ -474,61 +253,14 @@ async function _loadManifest(
   return { value: result.data, found: true };
 }
 
-/** Reads the real process environment and files; the only place that touches `Deno.env`. */
+/**
+ * Reads the real process environment and files; with `volumes.ts`, the only code that reads
+ * `Deno.env`.
+ */
 export function loadConfigFromProcess(): Promise<ConfigResult> {
   // Only the variables we know: reading the whole environment would need (and grant) more.
   const env = Object.fromEntries(ENV_NAMES.map((name) => [name, Deno.env.get(name)]));
   return parseConfig(env, readTextOrNull);
-}
-
-/** The volumes and files the service writes, for `prepare-volumes` (which needs nothing else). */
-export interface VolumePaths {
-  readonly dataPath: string;
-  readonly kvPath: string;
-  readonly registrationPath: string;
-  readonly legacyTokenFile: string;
-  readonly clientCertPath: string;
-  readonly clientKeyPath: string;
-}
-
-const VolumeSchema = EnvSchema.pick({
-  PERSISTENT_DATA_PATH: true,
-  KV_PATH: true,
-  OIDC_REGISTRATION_PATH: true,
-  SYNAPSE_TOKEN_FILE: true,
-  CLIENT_CERT_PATH: true,
-  CLIENT_KEY_PATH: true,
-});
-
-/** The paths of `VolumePaths` from the process environment, with the service's own defaults. */
-export function loadVolumePathsFromProcess():
-  | { ok: true; paths: VolumePaths }
-  | { ok: false; problems: string[] } {
-  const env = Object.fromEntries(
-    Object.keys(VolumeSchema.shape).map((name) => [name, Deno.env.get(name)]),
-  );
-  const parsed = VolumeSchema.safeParse(env);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      problems: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
-    };
-  }
-  return { ok: true, paths: _volumePaths(parsed.data) };
-}
-
-/** Where the service keeps its files: the variables, or their places on the data volume. */
-function _volumePaths(e: z.infer<typeof VolumeSchema>): VolumePaths {
-  const data = e.PERSISTENT_DATA_PATH;
-  return {
-    dataPath: data,
-    kvPath: e.KV_PATH ?? `${data}/matrixrmapi.kv`,
-    registrationPath: e.OIDC_REGISTRATION_PATH ?? `${data}/oidc/registration.json`,
-    // The Python original kept it here (its PERSISTENT_DATA_PATH is /data/persistent).
-    legacyTokenFile: e.SYNAPSE_TOKEN_FILE ?? `${data}/synapse_admin_token`,
-    clientCertPath: e.CLIENT_CERT_PATH ?? `${data}/public/mtlsclient.pem`,
-    clientKeyPath: e.CLIENT_KEY_PATH ?? `${data}/private/mtlsclient.key`,
-  };
 }
 
 /**
