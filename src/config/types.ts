@@ -45,20 +45,34 @@ export interface Config {
     };
   };
   readonly http: { readonly port: number };
-  /** Timeouts and the connection cap, applied to each listener separately. */
+  /** Timeouts and connection budgets, applied to each listener separately. */
   readonly limits: {
-    /** The request head (and on mTLS the handshake) must arrive within this. */
+    /**
+     * The request head must be complete this long after the connection (or the request) began;
+     * on the mTLS listener the TLS handshake must also be done within it.
+     */
     readonly headersTimeoutMs: number;
-    /** The whole request, head and body, must arrive within this. */
+    /** The whole request, head and body, must have arrived this long after it began. */
     readonly requestTimeoutMs: number;
-    /** An idle keep-alive connection is closed after this. */
+    /**
+     * A keep-alive connection with no request in progress is closed after this (+1 s, node's
+     * grace after the `Keep-Alive: timeout` it advertises).
+     */
     readonly idleTimeoutMs: number;
-    /** Overall safety cap per listener; a quarter of it is kept for priority addresses. */
+    /**
+     * Connections open at once, whoever holds them: a safety cap on memory and descriptors. A
+     * quarter of it is kept for priority addresses.
+     */
     readonly maxConnections: number;
+    /** Connections one address without priority may hold. */
     readonly maxConnectionsPerAddress: number;
+    /** mTLS: connections still in their handshake, from addresses without priority together. */
     readonly maxHandshakes: number;
+    /** mTLS: connections in their handshake from one address without priority. */
     readonly maxHandshakesPerAddress: number;
+    /** mTLS: the handshake must be done this long after the connection was accepted. */
     readonly handshakeTimeoutMs: number;
+    /** mTLS: connections one client certificate may hold (RM's own are exempt). */
     readonly maxConnectionsPerIdentity: number;
     /** Held to the overall cap only: loopback, `MTLS_TRUSTED_PROXIES`, `HTTP_PRIORITY_ADDRESSES`. */
     readonly priorityAddresses: readonly CidrBlock[];

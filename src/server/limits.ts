@@ -20,31 +20,10 @@ import type { Server as HttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { HttpBindings } from "@hono/node-server";
 import type { AdmissionPolicy } from "./admission.ts";
+import type { Config } from "../config/config.ts";
 
-/** Limits applied to each listener separately. */
-export interface ListenerLimits {
-  /** The request head must be complete this long after the connection (or the request) began;
-   * on the mTLS listener the TLS handshake must also be done within it. */
-  readonly headersTimeoutMs: number;
-  /** The whole request, head and body, must have arrived this long after it began. */
-  readonly requestTimeoutMs: number;
-  /** A keep-alive connection with no request in progress is closed after this (+1 s, node's
-   * grace after the `Keep-Alive: timeout` it advertises). */
-  readonly idleTimeoutMs: number;
-  /** Connections open at once, whoever holds them: a safety cap on memory and descriptors. A
-   * quarter of it is kept for priority addresses. */
-  readonly maxConnections: number;
-  /** Connections one address without priority may hold. */
-  readonly maxConnectionsPerAddress: number;
-  /** mTLS: connections still in their handshake, from addresses without priority together. */
-  readonly maxHandshakes: number;
-  /** mTLS: connections in their handshake from one address without priority. */
-  readonly maxHandshakesPerAddress: number;
-  /** mTLS: the handshake must be done this long after the connection was accepted. */
-  readonly handshakeTimeoutMs: number;
-  /** mTLS: connections one client certificate may hold (RM's own are exempt). */
-  readonly maxConnectionsPerIdentity: number;
-}
+/** Limits applied to each listener separately: the configuration's, documented there. */
+export type ListenerLimits = Omit<Config["limits"], "priorityAddresses">;
 
 export const DEFAULT_LIMITS: ListenerLimits = {
   headersTimeoutMs: 10_000,
