@@ -1,14 +1,15 @@
 /**
- * @module `deno task test:fast`: every test file that needs no Synapse, no Keycloak and no
- * service process, chosen by what it imports (directly or through other local modules), so a new
+ * @module `deno task test:fast`: every test file that needs no Synapse, no Keycloak, no CFSSL and
+ * no service process, chosen by what it imports (directly or through other local modules), so a new
  * test file joins the fast tier by itself; `deno task test` still runs them all. Extra arguments
  * go to `deno test` (e.g. `--filter x`).
  */
 
-/** Modules whose importers need a homeserver, Keycloak or the service running as a process. */
+/** Modules whose importers need a homeserver, Keycloak, CFSSL or the service as a process. */
 const SLOW_MODULES = [
   "tests/support/synapse.ts",
   "tests/support/keycloak.ts",
+  "tests/support/cfssl.ts",
   "tests/support/service.ts",
   "tests/support/process.ts",
   "tests/support/bootstrap.ts",
