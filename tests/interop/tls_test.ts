@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { startServiceProcess, writeManifest } from "../support/service.ts";
-import { synapseTest, type TestHomeserver, uniqueName } from "../support/synapse.ts";
+import { serviceEnv, synapseTest, type TestHomeserver, uniqueName } from "../support/synapse.ts";
 import { waitFor } from "../support/wait.ts";
 import { createTestPki, type Issued, type TestPki } from "../../tools/dev/pki.ts";
 import { whoamiDevice } from "../../src/synapse/login.ts";
@@ -60,12 +60,8 @@ async function start(hs: TestHomeserver, dir: string, manifest: string, ingest: 
     dir,
     until: "ready",
     env: {
-      SYNAPSE_URL: hs.url,
-      SYNAPSE_REGISTRATION_SECRET: hs.secret,
-      SERVER_DOMAIN: hs.serverName,
-      SYNAPSE_BOT_USERNAME: uniqueName("tlsbot"),
+      ...serviceEnv(hs, { bot: uniqueName("tlsbot"), manifest }),
       BATTLELOG_BOT_USERNAME: ingest,
-      KRAFTWERK_MANIFEST: manifest,
     },
   });
 }

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { startServiceProcess, writeManifest } from "../support/service.ts";
 import { crud } from "../support/app.ts";
-import { synapseTest, testAdmin, type TestHomeserver, uniqueName } from "../support/synapse.ts";
+import {
+  serviceEnv,
+  synapseTest,
+  testAdmin,
+  type TestHomeserver,
+  uniqueName,
+} from "../support/synapse.ts";
 import { startFaultProxy } from "../support/proxy.ts";
 import { randomPassword, registerWithSharedSecret } from "../../src/synapse/registration.ts";
 import { joinedRooms } from "../../src/synapse/membership.ts";
@@ -44,13 +50,7 @@ async function service(hs: TestHomeserver, synapseUrl: string, dir: string, bot:
   const svc = await startServiceProcess({
     dir,
     until: "ready",
-    env: {
-      SYNAPSE_URL: synapseUrl,
-      SYNAPSE_REGISTRATION_SECRET: hs.secret,
-      SERVER_DOMAIN: hs.serverName,
-      SYNAPSE_BOT_USERNAME: bot,
-      KRAFTWERK_MANIFEST: manifest,
-    },
+    env: serviceEnv(hs, { bot, manifest, url: synapseUrl }),
   });
   const asRm = async (path: string, body: unknown) => {
     const res = await svc.call("rm", path, body);

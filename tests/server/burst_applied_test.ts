@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { startServiceProcess, writeManifest } from "../support/service.ts";
-import { synapseTest, testAdmin, uniqueName } from "../support/synapse.ts";
+import { serviceEnv, synapseTest, testAdmin, uniqueName } from "../support/synapse.ts";
 import { callOnce, credentials } from "../support/attack.ts";
 import { randomPassword, registerWithSharedSecret } from "../../src/synapse/registration.ts";
 import { joinedRooms } from "../../src/synapse/membership.ts";
@@ -35,13 +35,7 @@ synapseTest(
     const s = await startServiceProcess({
       dir,
       until: "ready",
-      env: {
-        SYNAPSE_URL: hs.url,
-        SYNAPSE_REGISTRATION_SECRET: hs.secret,
-        SERVER_DOMAIN: hs.serverName,
-        SYNAPSE_BOT_USERNAME: uniqueName("burstbot"),
-        KRAFTWERK_MANIFEST: manifest,
-      },
+      env: serviceEnv(hs, { bot: uniqueName("burstbot"), manifest }),
     });
     try {
       const rm = await credentials(s.pki.caChain, s.pki.rmCert, s.pki.rmKey);

@@ -13,7 +13,7 @@ import { loadCaCertificates } from "../../src/server/ca.ts";
 import { createCrlGuard } from "../../src/server/crl.ts";
 import { startMtlsListener } from "../../src/server/mtls.ts";
 import { writeDevPki } from "../../tools/dev/pki.ts";
-import { type ServiceProcess, startServiceProcess } from "../support/service.ts";
+import { connectAsRm, type ServiceProcess, startServiceProcess } from "../support/service.ts";
 
 const HEADERS_S = 1;
 const REQUEST_S = 2;
@@ -52,18 +52,7 @@ async function connect(s: ServiceProcess, to: Listener): Promise<Raw> {
   if (to === "plain") {
     conn = await Deno.connect({ hostname: "127.0.0.1", port: s.httpPort });
   } else {
-    const [ca, cert, key] = await Promise.all([
-      Deno.readTextFile(s.pki.caChain),
-      Deno.readTextFile(s.pki.rmCert),
-      Deno.readTextFile(s.pki.rmKey),
-    ]);
-    const tls = await Deno.connectTls({
-      hostname: "localhost",
-      port: s.mtlsPort,
-      caCerts: [ca],
-      cert,
-      key,
-    });
+    const tls = await connectAsRm(s);
     // A refused connection fails its handshake; one that hangs counts as refused after 1 s.
     const shaken = await within(tls.handshake().then(() => true, () => false), 1000, false);
     if (!shaken) {

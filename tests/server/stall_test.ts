@@ -4,7 +4,7 @@
  * at error, not a 500 or a 400 in the request log), and counted as a body timeout.
  */
 import assert from "node:assert/strict";
-import { startServiceProcess } from "../support/service.ts";
+import { connectAsRm, startServiceProcess } from "../support/service.ts";
 
 const REQUEST_S = 2;
 const enc = new TextEncoder();
@@ -41,18 +41,7 @@ Deno.test("a stalled request body is answered 408 and closed on both listeners, 
   });
   let log = "";
   try {
-    const [ca, cert, key] = await Promise.all([
-      Deno.readTextFile(s.pki.caChain),
-      Deno.readTextFile(s.pki.rmCert),
-      Deno.readTextFile(s.pki.rmKey),
-    ]);
-    const tls = await Deno.connectTls({
-      hostname: "localhost",
-      port: s.mtlsPort,
-      caCerts: [ca],
-      cert,
-      key,
-    });
+    const tls = await connectAsRm(s);
     await tls.handshake();
     const plain = await Deno.connect({ hostname: "127.0.0.1", port: s.httpPort });
     const put = (extra: string, body: string) =>

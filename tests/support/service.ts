@@ -120,3 +120,19 @@ export async function startServiceProcess(o: ServiceOptions = {}): Promise<Servi
     kill9: () => main.kill9(),
   };
 }
+
+/** A raw TLS connection to the service's mTLS listener with RM's certificate (not yet shaken). */
+export async function connectAsRm(s: ServiceProcess): Promise<Deno.TlsConn> {
+  const [ca, cert, key] = await Promise.all([
+    Deno.readTextFile(s.pki.caChain),
+    Deno.readTextFile(s.pki.rmCert),
+    Deno.readTextFile(s.pki.rmKey),
+  ]);
+  return await Deno.connectTls({
+    hostname: "localhost",
+    port: s.mtlsPort,
+    caCerts: [ca],
+    cert,
+    key,
+  });
+}

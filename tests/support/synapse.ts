@@ -62,3 +62,20 @@ export async function testAdmin(hs: TestHomeserver): Promise<string> {
   if (r.kind !== "registered") throw new Error("cannot register a test admin");
   return r.accessToken;
 }
+
+/**
+ * The service's variables for the run's Synapse: its URL (or `url`, e.g. a fault proxy in front),
+ * the registration secret, the server name, the bot's name and the manifest.
+ */
+export function serviceEnv(
+  hs: TestHomeserver,
+  o: { readonly bot: string; readonly manifest: string; readonly url?: string },
+): Record<string, string> {
+  return {
+    SYNAPSE_URL: o.url ?? hs.url,
+    SYNAPSE_REGISTRATION_SECRET: hs.secret,
+    SERVER_DOMAIN: hs.serverName,
+    SYNAPSE_BOT_USERNAME: o.bot,
+    KRAFTWERK_MANIFEST: o.manifest,
+  };
+}
