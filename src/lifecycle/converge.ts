@@ -1,16 +1,16 @@
 /**
- * @module Brings Synapse to one person's wish: looks at what `plan()` needs, plans, and runs the
- * plan's actions. Every action tolerates "already so", so repeating it after a crash or a
+ * @module The executor: brings Synapse to one person's wish — looks at what `plan()` needs,
+ * plans, and runs the plan's actions. Every action tolerates "already so", so repeating it after a crash or a
  * duplicate callback changes nothing.
  */
 import type { SynapseCaller } from "../synapse/http.ts";
 import { adminJoin, joinedRooms, kick } from "../synapse/membership.ts";
-import { type AdminUser, deactivateUser, getUser } from "../synapse/users.ts";
+import { deactivateUser, getUser } from "../synapse/users.ts";
 import type { RoomIds } from "../matrix/deployment.ts";
 import type { PowerLevelWriter } from "../rooms/power_levels.ts";
 import type { Wish } from "./wish.ts";
 import { LOGIN_RECHECK_MS, WAITING_FOR_LOGIN } from "./login_watch.ts";
-import { type Action, needsJoinedRooms, plan } from "./plan.ts";
+import { type Action, needsJoinedRooms, type Plan, plan, type Seen } from "./plan.ts";
 
 export interface ConvergeContext {
   /** Calls as the bot. */
@@ -19,48 +19,57 @@ export interface ConvergeContext {
   readonly levels: PowerLevelWriter;
 }
 
-/**
- * What the worker already knows about this wish from moments ago (priming a burst): converging
- * then does not ask or write it again.
- */
-export interface Prepared {
-  /** The account as Synapse showed it, looked up within the last few seconds. */
-  readonly user?: AdminUser;
-  /**
-   * The level this wish gives in every public room, already handed to the serialiser: resolves
-   * true once Synapse shows it everywhere, false if any write failed (converging then writes).
-   */
-  readonly levels?: Promise<boolean>;
-  /**
-   * Nothing of this person's was applied before: they are in none of the rooms yet, so the joins
-   * go ahead without first asking where they are (a join that finds them there is still fine).
-   */
-  readonly firstTime?: boolean;
-}
-
 export type ConvergeResult =
   | { readonly kind: "done"; readonly detail: string }
   /** Not an error: something has to happen first (a login, Synapse parting rooms). */
   | { readonly kind: "waiting"; readonly reason: string; readonly retryMs: number };
 
+/**
+ * Looks, plans and runs the plan for one person. `firstTime`: nothing of theirs was applied
+ * before, so they are in none of the rooms and the joins go ahead without asking where they are
+ * (a join that finds them there is still fine).
+ */
 export async function converge(
   ctx: ConvergeContext,
   userId: string,
   wish: Wish,
-  prepared: Prepared = {},
+  options: { readonly firstTime?: boolean } = {},
 ): Promise<ConvergeResult> {
-  const account = prepared.user ?? await getUser(ctx.synapse, userId);
+  const seen = await look(ctx.synapse, userId, wish, options.firstTime ?? false);
+  return await carryOut(ctx, userId, plan(userId, wish, ctx.rooms, seen));
+}
+
+/** What `plan()` needs to know of one person: the account, and their rooms when it matters. */
+export async function look(
+  synapse: SynapseCaller,
+  userId: string,
+  wish: Wish,
+  firstTime: boolean,
+): Promise<Seen> {
+  const account = await getUser(synapse, userId);
   // One look at where the person is, then only the joins that are missing: a promotion of a
   // member is then one join, not five joins and five membership checks.
-  const joined = needsJoinedRooms(wish, account, prepared.firstTime ?? false)
-    ? new Set(await joinedRooms(ctx.synapse, userId))
+  const joined = needsJoinedRooms(wish, account, firstTime)
+    ? new Set(await joinedRooms(synapse, userId))
     : null;
-  const decided = plan(userId, wish, ctx.rooms, { account, joined });
+  return { account, joined };
+}
+
+/**
+ * Runs `decided`. `written`: the level writes a round already made for this person, by room
+ * (true once Synapse showed them); a room not there, or whose write failed, is written here.
+ */
+export async function carryOut(
+  ctx: ConvergeContext,
+  userId: string,
+  decided: Plan,
+  written: ReadonlyMap<string, Promise<boolean>> = new Map(),
+): Promise<ConvergeResult> {
   if (decided.kind === "done") return decided;
   if (decided.kind === "wait") {
     return { kind: "waiting", reason: decided.reason, retryMs: decided.retryMs };
   }
-  const outcome = await execute(ctx, userId, decided.actions, prepared);
+  const outcome = await execute(ctx, userId, decided.actions, written);
   return outcome ?? { kind: "done", detail: decided.detail };
 }
 
@@ -74,12 +83,12 @@ export async function execute(
   ctx: ConvergeContext,
   userId: string,
   actions: readonly Action[],
-  prepared: Prepared = {},
+  written: ReadonlyMap<string, Promise<boolean>> = new Map(),
 ): Promise<ConvergeResult | null> {
   if (actions.some((a) => a.kind === "deactivate")) {
     await deactivateUser(ctx.synapse, userId, true);
   }
-  const levels = _setLevels(ctx, userId, actions, prepared);
+  const levels = _setLevels(ctx, userId, actions, written);
   const joins = (async () => {
     for (const a of actions) {
       if (a.kind !== "join") continue;
@@ -98,17 +107,17 @@ export async function execute(
   return null;
 }
 
-/** The plan's level writes: none when priming already handed the same ones over and they held. */
+/** The plan's level writes not already made by the round, as one write per room. */
 async function _setLevels(
   ctx: ConvergeContext,
   userId: string,
   actions: readonly Action[],
-  prepared: Prepared,
+  written: ReadonlyMap<string, Promise<boolean>>,
 ): Promise<void> {
-  const writes = actions.flatMap((a) => a.kind === "setLevel" ? [a] : []);
-  if (writes.length === 0) return;
-  if (prepared.levels !== undefined && await prepared.levels) return;
-  await Promise.all(writes.map((a) => ctx.levels.set(a.roomId, { userId, level: a.level })));
+  await Promise.all(actions.map(async (a) => {
+    if (a.kind !== "setLevel" || await written.get(a.roomId) === true) return;
+    await ctx.levels.write(a.roomId, [{ userId, level: a.level }]);
+  }));
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
- * @module What Synapse should be told for one person, decided without calling it: `plan()` turns
- * a wish and what was seen of the person in Synapse into a list of actions, and
- * `groupLevels()` turns many people's level actions into one change per room. Pure; the
- * executor (`converge.ts`) runs the actions.
+ * @module What Synapse should be told, decided without calling it: `plan()` turns a wish and what
+ * was seen of the person in Synapse into a list of actions; `planRound()` plans many people at
+ * once and groups their level actions into one change per room. Pure; the executor
+ * (`converge.ts`) runs the actions, the worker's round (`round.ts`) runs the grouped levels.
  */
 import type { RoomIds } from "../matrix/deployment.ts";
 import { ADMIN_LEVEL, PUBLIC_ROOMS } from "../rooms/spec.ts";
@@ -153,4 +153,35 @@ export function groupLevels(
     }
   }
   return rooms;
+}
+
+/**
+ * Whether a wish's plan sets levels that a round can write for many people at once: a wanted level
+ * and no revocation (a revocation's levels go with its deactivation, in the person's own turn).
+ */
+export function levelledInRound(wish: Wish): boolean {
+  return !wish.revoked && wantedLevel(wish) !== null;
+}
+
+/** One person as a round sees them: the wish and what was seen in Synapse. */
+export interface RoundEntry {
+  readonly userId: string;
+  readonly wish: Wish;
+  readonly seen: Seen;
+}
+
+/** A round's plan: each person's own plan, and all their level actions as one change per room. */
+export interface RoundPlan {
+  readonly plans: ReadonlyMap<string, Plan>;
+  readonly levels: ReadonlyMap<string, ReadonlyMap<string, number | null>>;
+}
+
+/** Plans every entry and groups the level actions of those who act (see `groupLevels`). */
+export function planRound(entries: readonly RoundEntry[], rooms: RoomIds): RoundPlan {
+  const plans = new Map<string, Plan>();
+  for (const e of entries) plans.set(e.userId, plan(e.userId, e.wish, rooms, e.seen));
+  const acting = [...plans].flatMap(([userId, p]) =>
+    p.kind === "act" ? [{ userId, actions: p.actions }] : []
+  );
+  return { plans, levels: groupLevels(acting) };
 }

@@ -6,13 +6,14 @@
 import type { Logger } from "../log/logger.ts";
 import type { RoomIds } from "../matrix/deployment.ts";
 import { type SynapseCaller, SynapseError } from "../synapse/http.ts";
-import type { WishStore } from "../store/wishes.ts";
-import { converge } from "./converge.ts";
+import type { WishRecord, WishStore } from "../store/wishes.ts";
+import { carryOut, converge } from "./converge.ts";
 import type { PowerLevelWriter } from "../rooms/power_levels.ts";
 import { backoffMs } from "../util/sleep.ts";
 import { createLoginWatch, loginRecheckMs, WAITING_FOR_LOGIN } from "./login_watch.ts";
 import { createOutageGate, type OutageGate } from "./outage.ts";
-import { createPrimer, type Primer } from "./priming.ts";
+import { type Ahead, lookAhead } from "./round.ts";
+import { semaphore } from "../util/semaphore.ts";
 import { type ApplyWaiters, createApplyWaiters } from "./apply_waiters.ts";
 
 /** The bot as the worker sees it: calls as the bot, and the rooms once the bootstrap is done. */
@@ -32,7 +33,7 @@ export interface WorkerOptions {
   readonly concurrency?: number;
   /** Longest wait between retries. @default 60000 */
   readonly maxBackoffMs?: number;
-  /** The process's power-level serialiser (one per process: it is what coalesces writes). */
+  /** The process's power-level writer (one per process: it queues each room's writes). */
   readonly levels: PowerLevelWriter;
   /**
    * How often new Matrix accounts are looked for while work is pending: one request each time
@@ -75,6 +76,10 @@ export interface Worker extends WorkerQueue {
 }
 
 const POLL_MS = 1000;
+/** People taken into rounds and not yet through their turn, at most. */
+const MAX_IN_FLIGHT = 256;
+/** How long what a round looked at ahead may stand in for a look at the person's turn. */
+const FRESH_MS = 10_000;
 
 export function createWorker(o: WorkerOptions): Worker {
   const concurrency = o.concurrency ?? 16;
@@ -82,15 +87,8 @@ export function createWorker(o: WorkerOptions): Worker {
   const inFlight = new Set<string>();
   const waiters = createApplyWaiters();
   const outage = createOutageGate({ maxBackoffMs: o.maxBackoffMs ?? 60_000, now, log: o.log });
-  const primer = createPrimer({
-    store: o.store,
-    synapse: o.bot,
-    levels: o.levels,
-    noteOutage: outage.note,
-    now,
-  });
   const logins = _loginLooks(o, now);
-  const attemptContext = { ...o, now, waiters, outage, primer };
+  const turnContext = { ...o, now, waiters, outage, slot: semaphore(concurrency) };
   let wakeUp: (() => void) | null = null;
   let lastPendingCount = 0;
 
@@ -99,7 +97,7 @@ export function createWorker(o: WorkerOptions): Worker {
     wakeUp = null;
   };
 
-  /** One round: start what is due (within the concurrency and the outage gate); how long to sleep. */
+  /** Takes what is due into a round (within the outage gate); how long to sleep. */
   async function round(rooms: RoomIds, tasks: Set<Promise<void>>, signal: AbortSignal) {
     const at = now();
     let pending = await o.store.listPending().catch((err) => {
@@ -119,19 +117,15 @@ export function createWorker(o: WorkerOptions): Worker {
       due = at < paused || inFlight.size > 0 ? [] : due.slice(0, 1);
       if (at < paused) sleepMs = Math.min(sleepMs, paused - at);
     }
-    await primer.prime(due, rooms, signal);
-    // Priming may have found Synapse down: then this round starts nothing.
-    const pausedNow = outage.pausedUntil();
-    if (pausedNow !== null && now() < pausedNow) due = [];
-    for (const p of due) {
-      // An abort while this round awaited KV or Synapse: start nothing more.
-      if (inFlight.size >= concurrency || signal.aborted) break;
-      inFlight.add(p.userId);
-      const task = _attempt(attemptContext, p.userId, rooms).finally(() => {
-        inFlight.delete(p.userId);
-        tasks.delete(task);
-        wake();
-      });
+    due = due.slice(0, Math.max(0, MAX_IN_FLIGHT - inFlight.size));
+    // An abort while this round awaited KV or Synapse: start nothing.
+    if (due.length > 0 && !signal.aborted) {
+      for (const p of due) inFlight.add(p.userId);
+      const task = _round(turnContext, rooms, due.map((p) => p.userId), inFlight, signal)
+        .finally(() => {
+          tasks.delete(task);
+          wake();
+        });
       tasks.add(task);
     }
     const later = pending.filter((p) => p.nextAttemptAt > at).map((p) => p.nextAttemptAt - at);
@@ -159,7 +153,7 @@ export function createWorker(o: WorkerOptions): Worker {
         wakeUp = done;
       });
     }
-    await Promise.allSettled([...tasks, primer.drain()]);
+    while (tasks.size > 0) await Promise.allSettled([...tasks]);
     waiters.releaseAll();
   }
 
@@ -194,28 +188,85 @@ function _loginLooks(o: WorkerOptions, now: () => number) {
   };
 }
 
-interface AttemptContext extends WorkerOptions {
+interface TurnContext extends WorkerOptions {
   readonly now: () => number;
   readonly waiters: ApplyWaiters;
   readonly outage: OutageGate;
-  readonly primer: Primer;
+  /** A turn's slot: at most `concurrency` people act at once. */
+  readonly slot: () => Promise<() => void>;
+}
+
+/**
+ * One round: what is decided ahead for the people taken in (their levels written together), then
+ * each person's turn. Everyone leaves `inFlight` once their part of it has ended.
+ */
+async function _round(
+  c: TurnContext,
+  rooms: RoomIds,
+  userIds: readonly string[],
+  inFlight: Set<string>,
+  signal: AbortSignal,
+): Promise<void> {
+  const records = (await Promise.all(userIds.map((u) => c.store.get(u).catch(() => null))))
+    .filter((r) => r !== null && r.appliedGeneration < r.generation);
+  const taken = new Set(records.map((r) => r!.userId));
+  for (const u of userIds) if (!taken.has(u)) inFlight.delete(u);
+  const ahead = await lookAhead(
+    { synapse: c.bot, rooms, levels: c.levels, now: c.now, noteOutage: c.outage.note },
+    records as WishRecord[],
+    signal,
+  );
+  const turns = records.map(async (record) => {
+    const { userId, generation } = record!;
+    try {
+      const failed = ahead.failed.get(userId);
+      if (failed !== undefined) await _failed(c, record!, generation, failed);
+      else if (!ahead.down) await _turn(c, userId, rooms, ahead.ahead.get(userId), signal);
+    } finally {
+      inFlight.delete(userId);
+    }
+  });
+  await Promise.all([...turns, ahead.writing]);
+}
+
+/** A person's turn: waits for a slot, then one attempt unless the worker stops or Synapse is down. */
+async function _turn(
+  c: TurnContext,
+  userId: string,
+  rooms: RoomIds,
+  ahead: Ahead | undefined,
+  signal: AbortSignal,
+): Promise<void> {
+  const release = await c.slot();
+  try {
+    const paused = c.outage.pausedUntil();
+    if (signal.aborted || (paused !== null && c.now() < paused)) return;
+    await _attempt(c, userId, rooms, ahead);
+  } finally {
+    release();
+  }
 }
 
 /** One attempt at `userId`'s pending wish: converge, then record the outcome in KV. */
-async function _attempt(c: AttemptContext, userId: string, rooms: RoomIds): Promise<void> {
+async function _attempt(
+  c: TurnContext,
+  userId: string,
+  rooms: RoomIds,
+  ahead: Ahead | undefined,
+): Promise<void> {
   const record = await c.store.get(userId);
   if (record === null || record.appliedGeneration >= record.generation) return;
   // The pending list this was picked from may be stale: an attempt that just ended has set a
   // later time, so this would repeat it at once.
   if (record.nextAttemptAt > c.now()) return;
   const generation = record.generation;
+  const ctx = { synapse: c.bot, rooms, levels: c.levels };
   try {
-    const result = await converge(
-      { synapse: c.bot, rooms, levels: c.levels },
-      userId,
-      record,
-      { ...c.primer.take(userId, generation), firstTime: record.appliedGeneration === 0 },
-    );
+    // What the round planned, while it is this generation's and fresh; else look again.
+    const result = ahead !== undefined && ahead.generation === generation &&
+        c.now() - ahead.at < FRESH_MS
+      ? await carryOut(ctx, userId, ahead.plan, ahead.written)
+      : await converge(ctx, userId, record, { firstTime: record.appliedGeneration === 0 });
     c.outage.clear(); // Synapse answered
     if (result.kind === "done") {
       await c.store.markApplied(userId, generation);
@@ -241,24 +292,31 @@ async function _attempt(c: AttemptContext, userId: string, rooms: RoomIds): Prom
     c.waiters.settle(userId, generation, false);
     c.log.debug("waiting", { user_id: userId, reason: result.reason });
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const retryAfter = err instanceof SynapseError ? err.retryAfterMs : null;
     c.outage.note(err);
-    const delay = retryAfter ?? backoffMs(record.attempts, 1000, c.maxBackoffMs ?? 60_000);
-    await c.store.markRetry(userId, generation, {
-      at: c.now() + delay,
-      error: message,
-      waitingFor: null,
-    }).catch((kvErr) =>
-      c.log.error("cannot record a failed attempt", { user_id: userId, error: kvErr })
-    );
-    c.waiters.settle(userId, generation, false);
-    c.log.warn("attempt failed; will retry", {
-      user_id: userId,
-      retry_in_ms: delay,
-      error: message,
-    });
+    await _failed(c, record, generation, err);
   }
+}
+
+/** Records a failed attempt: the error, and the next one after the backoff (or `retry_after`). */
+async function _failed(
+  c: TurnContext,
+  record: WishRecord,
+  generation: number,
+  err: unknown,
+): Promise<void> {
+  const userId = record.userId;
+  const message = err instanceof Error ? err.message : String(err);
+  const retryAfter = err instanceof SynapseError ? err.retryAfterMs : null;
+  const delay = retryAfter ?? backoffMs(record.attempts, 1000, c.maxBackoffMs ?? 60_000);
+  await c.store.markRetry(userId, generation, {
+    at: c.now() + delay,
+    error: message,
+    waitingFor: null,
+  }).catch((kvErr) =>
+    c.log.error("cannot record a failed attempt", { user_id: userId, error: kvErr })
+  );
+  c.waiters.settle(userId, generation, false);
+  c.log.warn("attempt failed; will retry", { user_id: userId, retry_in_ms: delay, error: message });
 }
 
 /** What `status` shows of the pending work: the count, the oldest age, the first 100 people. */

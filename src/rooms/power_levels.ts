@@ -1,8 +1,9 @@
 /**
- * @module The per-room power-level serialiser. Synapse's `m.room.power_levels` has no
- * compare-and-set, so every change in this process goes through one queue per room: read fresh,
- * apply every change waiting at that moment (coalescing concurrent promotions into one write),
- * write, read back, and only then resolve the callers.
+ * @module The per-room power-level writer. Synapse's `m.room.power_levels` has no compare-and-set,
+ * so every change in this process goes through one queue per room: read fresh, apply every change
+ * waiting at that moment, write, read back, and only then resolve the callers. A batch planned
+ * together (the worker's round) is one `write()`; changes that arrive while a room's write runs
+ * go together in its next one.
  */
 import type { SynapseCaller } from "../synapse/http.ts";
 import { getState, putState } from "../synapse/rooms.ts";
@@ -13,55 +14,43 @@ import { createRoomLocks, type RoomLocks } from "./locks.ts";
 export type LevelChange = { readonly userId: string; readonly level: number | null };
 
 interface Waiting {
-  readonly change: LevelChange;
+  readonly changes: readonly LevelChange[];
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
 }
 
 export interface PowerLevelWriter {
-  /** Resolves once Synapse shows the change (read back), rejects if the write failed. */
-  set(roomId: string, change: LevelChange): Promise<void>;
-  /** Counters for tests and metrics. */
-  stats(): { writes: number; changes: number };
-}
-
-export interface PowerLevelWriterOptions {
-  /** How long a flush waits for more changes to join it. @default 25 */
-  readonly lingerMs?: number;
-  /** The process's room locks, shared with the bootstrap and the drift pass. @default its own */
-  readonly locks?: RoomLocks;
+  /**
+   * Applies `changes` to `roomId` (a later change for the same user wins); resolves once Synapse
+   * shows them (read back), rejects if the write failed.
+   */
+  write(roomId: string, changes: readonly LevelChange[]): Promise<void>;
 }
 
 export function createPowerLevelWriter(
   /** Calls as the bot. */
   synapse: SynapseCaller,
-  options: PowerLevelWriterOptions = {},
+  /** The process's room locks, shared with the bootstrap and the drift pass. @default its own */
+  locks: RoomLocks = createRoomLocks(),
 ): PowerLevelWriter {
-  const lingerMs = options.lingerMs ?? 25;
-  const { exclusive } = options.locks ?? createRoomLocks();
   const queues = new Map<string, Waiting[]>();
   const running = new Set<string>();
-  let writes = 0;
-  let changes = 0;
 
   async function flush(roomId: string): Promise<void> {
     running.add(roomId);
     try {
+      // Writes asked for in the same turn of the event loop go together.
+      await null;
       for (;;) {
-        // A short linger lets changes that arrive together share one write.
-        await new Promise((r) => setTimeout(r, lingerMs));
         const batch = queues.get(roomId) ?? [];
         queues.delete(roomId);
         if (batch.length === 0) return;
         try {
-          await exclusive(roomId, () => _applyBatch(roomId, batch.map((w) => w.change)));
+          await locks.exclusive(roomId, () => _applyBatch(roomId, batch.flatMap((w) => w.changes)));
           for (const w of batch) w.resolve();
         } catch (err) {
           for (const w of batch) w.reject(err);
         }
-        // Linger again only for changes that arrived during the write; otherwise stop now, so
-        // no timer outlives the last caller's promise.
-        if ((queues.get(roomId)?.length ?? 0) === 0) return;
       }
     } finally {
       running.delete(roomId);
@@ -85,10 +74,8 @@ export function createPowerLevelWriter(
         dirty = true;
       }
     }
-    changes += batch.length;
     if (!dirty) return;
     await putState(synapse, roomId, "m.room.power_levels", "", { ...current, users });
-    writes++;
     const after = await getState(synapse, roomId, "m.room.power_levels", "", PowerLevels);
     const shown = after?.users ?? {};
     // Every level written, and every removal: an entry still shown is a change that did not stick.
@@ -100,14 +87,14 @@ export function createPowerLevelWriter(
   }
 
   return {
-    set(roomId, change) {
+    write(roomId, changes) {
+      if (changes.length === 0) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         const queue = queues.get(roomId) ?? [];
-        queue.push({ change, resolve, reject });
+        queue.push({ changes, resolve, reject });
         queues.set(roomId, queue);
         if (!running.has(roomId)) void flush(roomId);
       });
     },
-    stats: () => ({ writes, changes }),
   };
 }

@@ -6,7 +6,8 @@ import * as x509 from "./x509.ts";
 import { normaliseSerial } from "./serial.ts";
 import type { Logger } from "../log/logger.ts";
 import { type OcspAnswer, OcspError, type OcspSubject, ocspUrlOf } from "./ocsp_wire.ts";
-import { type AskOptions, askResponder, semaphore } from "./ocsp_ask.ts";
+import { type AskOptions, askResponder } from "./ocsp_ask.ts";
+import { semaphore } from "../util/semaphore.ts";
 import type { OcspHealth, OcspMode } from "../transport/listener_state.ts";
 
 export type { OcspHealth, OcspMode };

@@ -66,25 +66,3 @@ async function _readLimited(response: Response): Promise<Uint8Array> {
   if (bytes.length > MAX_ANSWER_BYTES) throw new OcspError("the OCSP answer is too large");
   return bytes;
 }
-
-/** At most `limit` holders at once; the others wait in order. */
-export function semaphore(limit: number): () => Promise<() => void> {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  const release = () => {
-    active--;
-    waiting.shift()?.();
-  };
-  return function acquire() {
-    if (active < limit) {
-      active++;
-      return Promise.resolve(release);
-    }
-    return new Promise((resolve) =>
-      waiting.push(() => {
-        active++;
-        resolve(release);
-      })
-    );
-  };
-}

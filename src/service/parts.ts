@@ -114,7 +114,7 @@ export function createLifecycleParts(o: {
     onWrite: () => metrics.inc("matrixrmapi_kv_writes_total"),
   });
   const bot = createBotSession({ http: synapse, bootstrap });
-  const levels = createPowerLevelWriter(bot, { locks });
+  const levels = createPowerLevelWriter(bot, locks);
   const work = createWorker({
     store: wishes,
     bot,

@@ -7,9 +7,12 @@ import {
   type Action,
   DEMOTION_KICK_REASON,
   groupLevels,
+  levelledInRound,
   needsJoinedRooms,
   type Plan,
   plan,
+  planRound,
+  type RoundEntry,
   type Seen,
   type SeenAccount,
   wantedLevel,
@@ -191,5 +194,43 @@ Deno.test("groupLevels(): a burst of promotions is one change per room, the late
       Object.fromEntries(grouped.get(roomId)!),
       { "@a:x": 100, "@b:x": null, "@c:x": 100 },
     );
+  }
+});
+
+Deno.test("levelledInRound(): promotions and demotions are planned ahead; members and revocations at their turn", () => {
+  assert.equal(levelledInRound(WISH.admin), true);
+  assert.equal(levelledInRound(WISH.demoted), true);
+  assert.equal(levelledInRound(WISH.member), false, "no level to set");
+  assert.equal(levelledInRound(WISH.demotedOnly), false, "never an admin: no entry to remove");
+  assert.equal(levelledInRound(WISH.revoked), false, "its levels go with its deactivation");
+});
+
+Deno.test("planRound(): a storm of promotions is each person's plan plus one level change per room", () => {
+  const entries: RoundEntry[] = [
+    ...Array.from({ length: 100 }, (_, i) => ({
+      userId: `@p${i}:x`,
+      wish: WISH.admin,
+      seen: seen(PERSON, PUBLIC),
+    })),
+    { userId: "@ghost:x", wish: WISH.admin, seen: seen(null, null) },
+    { userId: "@op:x", wish: WISH.admin, seen: seen(SERVER_ADMIN, null) },
+    { userId: "@ex:x", wish: WISH.demoted, seen: seen(PERSON, [...PUBLIC, ROOMS.admin]) },
+  ];
+  const round = planRound(entries, ROOMS);
+  assert.equal(round.plans.size, entries.length);
+  for (const e of entries) {
+    assert.deepEqual(round.plans.get(e.userId), plan(e.userId, e.wish, ROOMS, e.seen), e.userId);
+  }
+  assert.deepEqual([...round.levels.keys()].sort(), [...PUBLIC].sort(), "one change per room");
+  for (const roomId of PUBLIC) {
+    const change = round.levels.get(roomId)!;
+    assert.equal(
+      change.size,
+      101,
+      "the 100 promoted and the demoted; not who waits or an operator",
+    );
+    assert.equal(change.get("@p42:x"), 100);
+    assert.equal(change.get("@ex:x"), null);
+    assert.equal(change.has("@ghost:x") || change.has("@op:x"), false);
   }
 });

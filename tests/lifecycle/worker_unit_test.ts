@@ -59,7 +59,7 @@ async function setup(fake: FakeSynapse, o: Options = {}) {
   const worker = createWorker({
     store,
     bot,
-    levels: createPowerLevelWriter(bot, { lingerMs: 2 }),
+    levels: createPowerLevelWriter(bot),
     log,
     concurrency: o.concurrency ?? 16,
     maxBackoffMs: o.maxBackoffMs ?? 50,
@@ -412,7 +412,11 @@ Deno.test("worker: a storm of promotions of members: one look-up and one join pe
       assert.equal((pl.users as Record<string, number>)[p], 100, `${p} in ${k}`);
     }
   }
-  assert.equal(count("GET", USER_LOOKUP), people.length, "one look-up each (priming's)");
+  assert.equal(
+    count("GET", USER_LOOKUP),
+    people.length,
+    "one look-up each (the round's, ahead of the turns)",
+  );
   assert.equal(count("POST", /\/join\//), people.length, "only the admin room joined");
   assert.equal(count("GET", /\/members$/), 0, "no refused join to check");
   // Uncoalesced it would be 96 (one per person and room); how many share a write depends on timing.

@@ -10,7 +10,6 @@ import { waitFor } from "../support/wait.ts";
 import { createRoomLocks } from "../../src/rooms/locks.ts";
 
 const PL = "m.room.power_levels";
-const LINGER_MS = 5;
 
 /** The stand-in with a server-admin bot, a caller as the bot and `n` rooms the bot created. */
 function setup(fake: FakeSynapse, n = 1) {
@@ -41,39 +40,52 @@ function plRequests(fake: FakeSynapse, method: string, roomId: string): number {
 
 const person = (i: number) => `@p${i}:fake.test`;
 
-Deno.test("power levels: concurrent set()s for one room share one write, and all resolve", async () => {
+Deno.test("power levels: writes asked for together share one write per room, and all resolve", async () => {
   await using fake = startFakeSynapse();
   const { bot, synapse, rooms: [a, b] } = setup(fake, 2);
-  const levels = createPowerLevelWriter(synapse, { lingerMs: LINGER_MS });
+  const levels = createPowerLevelWriter(synapse);
   const people = Array.from({ length: 20 }, (_, i) => person(i));
   const settled = await Promise.allSettled([
-    ...people.map((userId) => levels.set(a!, { userId, level: 100 })),
-    levels.set(b!, { userId: person(0), level: 50 }),
+    ...people.map((userId) => levels.write(a!, [{ userId, level: 100 }])),
+    levels.write(b!, [{ userId: person(0), level: 50 }]),
   ]);
   assert.deepEqual(settled.map((s) => s.status), settled.map(() => "fulfilled"));
   assert.equal(plRequests(fake, "PUT", a!), 1, "one write for 20 changes");
   assert.equal(plRequests(fake, "GET", a!), 2, "read fresh, read back");
   assert.equal(plRequests(fake, "PUT", b!), 1, "the other room has its own write");
-  assert.deepEqual(levels.stats(), { writes: 2, changes: 21 });
   const users = usersOf(fake, a!);
   for (const p of people) assert.equal(users[p], 100, p);
   assert.equal(users[bot.userId], 100, "other entries kept");
   assert.deepEqual(usersOf(fake, b!), { [bot.userId]: 100, [person(0)]: 50 });
 });
 
+Deno.test("power levels: writes asked for while a room's write runs go together in its next one", async () => {
+  await using fake = startFakeSynapse();
+  const { synapse, rooms: [room] } = setup(fake);
+  const levels = createPowerLevelWriter(synapse);
+  fake.fault({ method: "PUT", path: /power_levels/, fault: { kind: "delay", ms: 100 } });
+  const first = levels.write(room!, [{ userId: person(0), level: 100 }]);
+  await waitFor("the first write under way", () => plRequests(fake, "PUT", room!) === 1);
+  const later = [1, 2, 3].map((i) => levels.write(room!, [{ userId: person(i), level: 50 }]));
+  await Promise.all([first, ...later]);
+  assert.equal(plRequests(fake, "PUT", room!), 2, "the three later changes share one write");
+  const users = usersOf(fake, room!);
+  assert.deepEqual([0, 1, 2, 3].map((i) => users[person(i)]), [100, 50, 50, 50]);
+});
+
 Deno.test("power levels: within a batch the later change for a user wins; null removes the entry", async () => {
   await using fake = startFakeSynapse();
   const { bot, synapse, rooms: [room] } = setup(fake);
   editUsers(fake, room!, { [bot.userId]: 100, [person(9)]: 50, [person(8)]: 75 });
-  const levels = createPowerLevelWriter(synapse, { lingerMs: LINGER_MS });
+  const levels = createPowerLevelWriter(synapse);
   await Promise.all([
-    levels.set(room!, { userId: person(1), level: 50 }),
-    levels.set(room!, { userId: person(1), level: 100 }),
-    levels.set(room!, { userId: person(2), level: 100 }),
-    levels.set(room!, { userId: person(2), level: null }),
-    levels.set(room!, { userId: person(9), level: null }),
-    levels.set(room!, { userId: person(3), level: null }),
-    levels.set(room!, { userId: person(3), level: 20 }),
+    levels.write(room!, [{ userId: person(1), level: 50 }]),
+    levels.write(room!, [{ userId: person(1), level: 100 }]),
+    levels.write(room!, [{ userId: person(2), level: 100 }]),
+    levels.write(room!, [{ userId: person(2), level: null }]),
+    levels.write(room!, [{ userId: person(9), level: null }]),
+    levels.write(room!, [{ userId: person(3), level: null }]),
+    levels.write(room!, [{ userId: person(3), level: 20 }]),
   ]);
   assert.equal(plRequests(fake, "PUT", room!), 1);
   assert.deepEqual(usersOf(fake, room!), {
@@ -83,7 +95,7 @@ Deno.test("power levels: within a batch the later change for a user wins; null r
     [person(8)]: 75,
   });
   // A later batch sees the first one's result: removing what is there writes again.
-  await levels.set(room!, { userId: person(1), level: null });
+  await levels.write(room!, [{ userId: person(1), level: null }]);
   assert.equal(plRequests(fake, "PUT", room!), 2);
   assert.equal(person(1) in usersOf(fake, room!), false);
 });
@@ -91,26 +103,25 @@ Deno.test("power levels: within a batch the later change for a user wins; null r
 Deno.test("power levels: a batch that changes nothing writes nothing and still resolves", async () => {
   await using fake = startFakeSynapse();
   const { bot, synapse, rooms: [room] } = setup(fake);
-  const levels = createPowerLevelWriter(synapse, { lingerMs: LINGER_MS });
+  const levels = createPowerLevelWriter(synapse);
   await Promise.all([
-    levels.set(room!, { userId: bot.userId, level: 100 }), // already so
-    levels.set(room!, { userId: person(1), level: null }), // no entry to remove
+    levels.write(room!, [{ userId: bot.userId, level: 100 }]), // already so
+    levels.write(room!, [{ userId: person(1), level: null }]), // no entry to remove
   ]);
   assert.equal(plRequests(fake, "PUT", room!), 0);
   assert.equal(plRequests(fake, "GET", room!), 1, "read fresh, nothing to read back");
-  assert.deepEqual(levels.stats(), { writes: 0, changes: 2 });
   assert.deepEqual(usersOf(fake, room!), { [bot.userId]: 100 });
 });
 
 Deno.test("power levels: a read-back without the change rejects every caller of the batch; the next batch works", async () => {
   await using fake = startFakeSynapse();
   const { bot, synapse, rooms: [room] } = setup(fake);
-  const levels = createPowerLevelWriter(synapse, { lingerMs: LINGER_MS });
+  const levels = createPowerLevelWriter(synapse);
   const get = { method: "GET", path: /\/state\/m\.room\.power_levels\/$/ } as const;
   // The first GET (read fresh) passes through; the second (read back) misses the change.
   fake.fault({ ...get, fault: { kind: "delay", ms: 0 } });
   fake.fault({ ...get, fault: { kind: "json", json: { users: { [bot.userId]: 100 } } } });
-  const batch = [1, 2, 3].map((i) => levels.set(room!, { userId: person(i), level: 100 }));
+  const batch = [1, 2, 3].map((i) => levels.write(room!, [{ userId: person(i), level: 100 }]));
   const settled = await Promise.allSettled(batch);
   for (const s of settled) {
     assert.equal(s.status, "rejected");
@@ -118,7 +129,7 @@ Deno.test("power levels: a read-back without the change rejects every caller of 
   }
   assert.equal(fake.pendingFaults, 0);
   assert.equal(plRequests(fake, "PUT", room!), 1);
-  await levels.set(room!, { userId: person(4), level: 50 });
+  await levels.write(room!, [{ userId: person(4), level: 50 }]);
   assert.equal(plRequests(fake, "PUT", room!), 2, "the next batch wrote");
   assert.equal(usersOf(fake, room!)[person(4)], 50);
 });
@@ -131,7 +142,7 @@ Deno.test({
     await using fake = startFakeSynapse();
     const { bot, synapse, rooms: [room] } = setup(fake);
     editUsers(fake, room!, { [bot.userId]: 100, [person(1)]: 100 });
-    const levels = createPowerLevelWriter(synapse, { lingerMs: LINGER_MS });
+    const levels = createPowerLevelWriter(synapse);
     const get = { method: "GET", path: /\/state\/m\.room\.power_levels\/$/ } as const;
     fake.fault({ ...get, fault: { kind: "delay", ms: 0 } });
     fake.fault({
@@ -139,7 +150,7 @@ Deno.test({
       fault: { kind: "json", json: { users: { [bot.userId]: 100, [person(1)]: 100 } } },
     });
     await assert.rejects(
-      () => levels.set(room!, { userId: person(1), level: null }),
+      () => levels.write(room!, [{ userId: person(1), level: null }]),
       /did not stick/,
     );
   },
@@ -148,12 +159,12 @@ Deno.test({
 Deno.test("power levels: a 429 or 5xx on the write rejects the batch's callers with the SynapseError", async () => {
   await using fake = startFakeSynapse();
   const { bot, synapse, rooms: [room] } = setup(fake);
-  const levels = createPowerLevelWriter(synapse, { lingerMs: LINGER_MS });
+  const levels = createPowerLevelWriter(synapse);
   const put = { method: "PUT", path: /\/state\/m\.room\.power_levels\/$/ } as const;
   fake.fault({ ...put, fault: { kind: "limit", retryAfterMs: 1234 } });
   fake.fault({ ...put, fault: { kind: "error", status: 502 } });
   const limited = await Promise.allSettled(
-    [1, 2].map((i) => levels.set(room!, { userId: person(i), level: 100 })),
+    [1, 2].map((i) => levels.write(room!, [{ userId: person(i), level: 100 }])),
   );
   for (const s of limited) {
     const err = (s as PromiseRejectedResult).reason;
@@ -161,12 +172,12 @@ Deno.test("power levels: a 429 or 5xx on the write rejects the batch's callers w
     assert.deepEqual([err.status, err.errcode, err.retryAfterMs], [429, "M_LIMIT_EXCEEDED", 1234]);
   }
   await assert.rejects(
-    () => levels.set(room!, { userId: person(3), level: 100 }),
+    () => levels.write(room!, [{ userId: person(3), level: 100 }]),
     (err) => err instanceof SynapseError && err.status === 502 && err.errcode === "HTTP_502",
   );
   assert.deepEqual(usersOf(fake, room!), { [bot.userId]: 100 }, "nothing was written");
-  assert.equal(levels.stats().writes, 0);
-  await levels.set(room!, { userId: person(4), level: 100 });
+  assert.equal(plRequests(fake, "PUT", room!), 2, "one refused write per batch");
+  await levels.write(room!, [{ userId: person(4), level: 100 }]);
   assert.equal(usersOf(fake, room!)[person(4)], 100, "the next batch works");
 });
 
@@ -174,7 +185,7 @@ Deno.test("power levels: a room lock holds back a flush of the same room, not of
   await using fake = startFakeSynapse();
   const { synapse, rooms: [a, b] } = setup(fake, 2);
   const locks = createRoomLocks();
-  const levels = createPowerLevelWriter(synapse, { lingerMs: LINGER_MS, locks });
+  const levels = createPowerLevelWriter(synapse, locks);
   const gate = Promise.withResolvers<void>();
   let inside = false;
   // Like the drift pass: a read-modify-write of room a's power levels under exclusive().
@@ -188,10 +199,10 @@ Deno.test("power levels: a room lock holds back a flush of the same room, not of
   });
   await waitFor("exclusive() to start", () => inside);
   let aSettled = false;
-  const setA = levels.set(a!, { userId: person(1), level: 100 }).finally(() => aSettled = true);
+  const setA = levels.write(a!, [{ userId: person(1), level: 100 }]).finally(() => aSettled = true);
   // Two whole flushes of room b finish while room a's is held.
-  await levels.set(b!, { userId: person(1), level: 100 });
-  await levels.set(b!, { userId: person(2), level: 100 });
+  await levels.write(b!, [{ userId: person(1), level: 100 }]);
+  await levels.write(b!, [{ userId: person(2), level: 100 }]);
   assert.equal(plRequests(fake, "PUT", b!), 2);
   assert.equal(aSettled, false, "room a's change waits for exclusive()");
   assert.equal(plRequests(fake, "GET", a!), 0, "room a's flush has not even read");
@@ -207,13 +218,13 @@ Deno.test("power levels: a room lock waits for the flush in progress", async () 
   await using fake = startFakeSynapse();
   const { synapse, rooms: [room] } = setup(fake);
   const locks = createRoomLocks();
-  const levels = createPowerLevelWriter(synapse, { lingerMs: LINGER_MS, locks });
+  const levels = createPowerLevelWriter(synapse, locks);
   fake.fault({
     method: "PUT",
     path: /\/state\/m\.room\.power_levels\/$/,
     fault: { kind: "delay", ms: 150 },
   });
-  const set = levels.set(room!, { userId: person(1), level: 100 });
+  const set = levels.write(room!, [{ userId: person(1), level: 100 }]);
   await waitFor("the write to reach Synapse", () => plRequests(fake, "PUT", room!) === 1);
   // What exclusive() sees when it runs: the flush's write and read-back already done.
   const seen = await locks.exclusive(

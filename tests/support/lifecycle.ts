@@ -28,6 +28,8 @@ export interface LifecycleFixture extends AsyncDisposable {
   readonly lifecycle: Lifecycle;
   readonly log: ReturnType<typeof createMemoryLogger>;
   readonly levels: PowerLevelWriter;
+  /** Every call made through the fixture's own client (not `options.http`), as `METHOD path`. */
+  readonly calls: readonly string[];
   /** The room locks the serialiser holds (the drift pass takes them too). */
   readonly locks: RoomLocks;
   readonly kv: Deno.Kv;
@@ -49,14 +51,16 @@ export async function lifecycleFixture(
 ): Promise<LifecycleFixture> {
   const kv = options.kv ?? await Deno.openKv(":memory:");
   const dep = newDeployment(hs);
-  const http = options.http ?? hs.http;
+  const calls: string[] = [];
+  const http = options.http ??
+    createSynapseHttp({ baseUrl: hs.url, onResponse: (endpoint) => calls.push(endpoint) });
   const booted = harness(hs, dep, kv);
   const ready = await booted.runToReady();
   const bot = createBotSession({ http, bootstrap: booted.bootstrap });
   const store = createWishStore(kv);
   const log = createMemoryLogger();
   const locks = createRoomLocks();
-  const levels = createPowerLevelWriter(bot, { locks });
+  const levels = createPowerLevelWriter(bot, locks);
   const worker = createWorker({ store, bot, log, maxBackoffMs: 1000, levels });
   // A generous answer budget: these tests assert "applied" for single callbacks.
   const lifecycle = createDurableLifecycle({
@@ -77,6 +81,7 @@ export async function lifecycleFixture(
     lifecycle,
     log,
     levels,
+    calls,
     locks,
     kv,
     deployment: dep.deployment,
