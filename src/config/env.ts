@@ -62,7 +62,8 @@ export const EnvSchema = z.object({
   HTTP_HEADERS_TIMEOUT_S: z.coerce.number().int().min(1).max(3600).default(10),
   HTTP_REQUEST_TIMEOUT_S: z.coerce.number().int().min(1).max(3600).default(30),
   HTTP_IDLE_TIMEOUT_S: z.coerce.number().int().min(1).max(3600).default(30),
-  // Connection budgets (per listener; README "Connection limits" says why these defaults).
+  // Connection budgets (per listener; docs/operations/configuration.md, "Listeners", says why
+  // these defaults).
   HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(65_535).default(4096),
   HTTP_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(65_535).default(1024),
   HTTP_MAX_HANDSHAKES: z.coerce.number().int().min(1).max(65_535).default(1024),

@@ -3,8 +3,8 @@
  * @module `deno task bench`: the service as a process under its production permission set,
  * against a real Synapse, called by a simulated RM over mTLS — every figure against a goal and,
  * where one exists, a yardstick measured side by side in the same run. Writes `.local/bench/`
- * and, for the default sizes (or `BENCH_USERS` ≥ 1000, as the scale run), `docs/bench/` and
- * docs/benchmarks.md.
+ * and, for the default sizes (or `BENCH_USERS` ≥ 1000, as the scale run), `docs/bench/`, which
+ * holds only what this writes (docs/benchmarks.md, the prose, links to it and is never written).
  *
  * Sizes (environment): BENCH_USERS (300), BENCH_PROMOTIONS (100), BENCH_ACK_CALLS (2000 per
  * acknowledgement variant), BENCH_ACK_RATE (100 calls/s), BENCH_WAITING (1000) and
@@ -68,7 +68,7 @@ const v8 = V8_FLAGS === "" ? [] : [`--v8-flags=${V8_FLAGS}`];
 const defaults = N === 300 && M === 100 && ACK_CALLS === 2000 && ACK_RATE === 100 &&
   WAITING === 1000 && WAITING_FEW === 100 && WINDOW_MS === 60_000 && BUSY === 200 &&
   V8_FLAGS === "";
-/** `latest`: docs/bench/latest.* and docs/benchmarks.md's bench block; `scale`: its own files and block. */
+/** `latest`: docs/bench/latest.* and convergence.svg; `scale`: docs/bench/scale-<N>.*. */
 const publish = Deno.env.get("BENCH_PUBLISH") ??
   (defaults ? "latest" : N >= 1000 ? "scale" : "none");
 const out = `${root}.local/bench/${new Date().toISOString().replace(/[:.]/g, "-")}`;
@@ -1026,35 +1026,17 @@ if (publish === "latest" || publish === "scale") {
   const name = publish === "latest" ? "latest" : `scale-${N}`;
   await Deno.mkdir(`${root}docs/bench`, { recursive: true });
   await Deno.writeTextFile(`${root}docs/bench/${name}.json`, JSON.stringify(raw, null, 2));
+  // The page says which run it is, and the latest shows its plot.
+  const title = heading(publish === "latest" ? "Latest run" : `Scale run (BENCH_USERS=${N})`);
+  const plot = publish === "latest" ? "\n![convergence over time](convergence.svg)\n" : "";
   await Deno.writeTextFile(
     `${root}docs/bench/${name}.md`,
-    `Run ${raw.date as string} on ${machine}.\n\n${table}\n${notes}\n`,
+    `${title}\n\n${table}\n${notes}\n${plot}`,
   );
   if (publish === "latest") await Deno.writeTextFile(`${root}docs/bench/convergence.svg`, svg);
-  // docs/benchmarks.md shows the run between its markers; each kind of run has its own.
-  const [start, end, block] = publish === "latest"
-    ? [
-      "<!-- bench:start -->",
-      "<!-- bench:end -->",
-      `${heading("Latest run")}\n\n${table}\n${notes}\n\n` +
-      `![convergence over time](bench/convergence.svg)`,
-    ]
-    : [
-      "<!-- bench-scale:start -->",
-      "<!-- bench-scale:end -->",
-      `${heading(`Scale run (BENCH_USERS=${N})`)}\n\n${table}\n${notes}`,
-    ];
-  const readme = await Deno.readTextFile(`${root}docs/benchmarks.md`);
-  const marked = new RegExp(`${start}[\\s\\S]*${end}`);
-  if (marked.test(readme)) {
-    await Deno.writeTextFile(
-      `${root}docs/benchmarks.md`,
-      readme.replace(marked, () => `${start}\n${block}\n${end}`),
-    );
-  } else log(`docs/benchmarks.md has no ${start} … ${end}: not updated`);
   // `deno fmt --check` is part of `deno task ok`: leave what was written formatted.
   await new Deno.Command(Deno.execPath(), {
-    args: ["fmt", "--quiet", "docs/benchmarks.md", "docs/bench/"],
+    args: ["fmt", "--quiet", "docs/bench/"],
     cwd: root,
   }).output();
 }
