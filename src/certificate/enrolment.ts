@@ -34,9 +34,9 @@ export async function enrol(t: CertificateTask, existingKeyPem: string | null): 
   const { keys, keyPem } = await _enrolmentKey(t, existingKeyPem);
   const csr = await buildCsr(keys, o.cn);
   const reply = await o.rm.signCsr(csr, jwt);
-  const certPem = await _accept(t, reply, keyPem, o.cn, "enrolment");
-  if (typeof certPem === "number") return certPem;
-  await writePair(o.paths, keyPem, certPem);
+  const accepted = await _accept(t, reply, keyPem, o.cn, "enrolment");
+  if (accepted.kind === "retry") return accepted.afterMs;
+  await writePair(o.paths, keyPem, accepted.pem);
   o.log.info("product certificate enrolled", { cn: o.cn, path: o.paths.certPath });
   return 0; // look again at once: publishes the pair, then reports ready
 }
@@ -71,21 +71,27 @@ export async function renew(t: CertificateTask, current: ProductIdentity): Promi
   const keys = await (o.newKeys ?? generateKeyPair)();
   const keyPem = await privateKeyPem(keys);
   const reply = await o.rm.renewCsr(await buildCsr(keys, cn), current);
-  const certPem = await _accept(t, reply, keyPem, cn, "renewal");
-  if (typeof certPem === "number") return certPem;
-  await swapPair(o.paths, keyPem, certPem);
-  o.log.info("product certificate renewed", factsLog(factsOf(parseBundle(certPem)[0]!)));
+  const accepted = await _accept(t, reply, keyPem, cn, "renewal");
+  if (accepted.kind === "retry") return accepted.afterMs;
+  await swapPair(o.paths, keyPem, accepted.pem);
+  o.log.info("product certificate renewed", factsLog(factsOf(parseBundle(accepted.pem)[0]!)));
   return 0; // look again at once: publishes the new pair, then reports ready
 }
 
-/** The verified certificate PEM from RM's reply, or how long to wait after a failure. */
+/** What became of RM's reply: the verified certificate, or how long to wait after a failure. */
+type Accepted =
+  | { readonly kind: "certificate"; readonly pem: string }
+  | { readonly kind: "retry"; readonly afterMs: number };
+
+/** Checks RM's reply: its certificate when it is the pair's and trusted, else when to retry. */
 async function _accept(
   t: CertificateTask,
   reply: SignResult,
   keyPem: string,
   cn: string,
   what: "enrolment" | "renewal",
-): Promise<string | number> {
+): Promise<Accepted> {
+  const retry = (afterMs: number): Accepted => ({ kind: "retry", afterMs });
   const phase = what === "enrolment" ? "enrolling" : "renewing";
   if (!reply.ok) {
     if (reply.kind === "unreachable") {
@@ -94,17 +100,17 @@ async function _accept(
         `product certificate ${what}: ${reply.message}; retrying`,
         what === "renewal",
       );
-      return t.retryMs(n);
+      return retry(t.retryMs(n));
     }
     if (what === "enrolment" && reply.kind === "refused") {
-      return t.blocked(
+      return retry(t.blocked(
         `RM refused to sign the product certificate with the manifest's csr_jwt (${reply.message}). ` +
           "The csr_jwt works once and for 24 h: if this volume lost the certificate it got, " +
           "restore private/ and public/ from a backup, or have miniwerk issue a new manifest",
         "blocked",
-      );
+      ));
     }
-    return t.retryMs(t.failed(phase, `product certificate ${what}: ${reply.message}`, true));
+    return retry(t.retryMs(t.failed(phase, `product certificate ${what}: ${reply.message}`, true)));
   }
   const check = await checkPair({
     certPem: reply.certificatePem,
@@ -114,14 +120,9 @@ async function _accept(
     requireCn: cn,
   });
   if (!check.ok) {
-    return t.retryMs(
-      t.failed(
-        phase,
-        `product certificate ${what}: refused RM's certificate: ${check.reason}`,
-        true,
-      ),
-    );
+    const reason = `product certificate ${what}: refused RM's certificate: ${check.reason}`;
+    return retry(t.retryMs(t.failed(phase, reason, true)));
   }
   const pem = reply.certificatePem;
-  return pem.endsWith("\n") ? pem : `${pem}\n`;
+  return { kind: "certificate", pem: pem.endsWith("\n") ? pem : `${pem}\n` };
 }

@@ -22,7 +22,13 @@ export interface ConvergeContext {
 export type ConvergeResult =
   | { readonly kind: "done"; readonly detail: string }
   /** Not an error: something has to happen first (a login, Synapse parting rooms). */
-  | { readonly kind: "waiting"; readonly reason: string; readonly retryMs: number };
+  | {
+    readonly kind: "waiting";
+    readonly on: "login" | "parting";
+    /** What it waits for, said to a person (status, logs). */
+    readonly reason: string;
+    readonly retryMs: number;
+  };
 
 /**
  * Looks, plans and runs the plan for one person. `firstTime`: nothing of theirs was applied
@@ -67,7 +73,7 @@ export async function carryOut(
 ): Promise<ConvergeResult> {
   if (decided.kind === "done") return decided;
   if (decided.kind === "wait") {
-    return { kind: "waiting", reason: decided.reason, retryMs: decided.retryMs };
+    return { kind: "waiting", on: decided.on, reason: decided.reason, retryMs: decided.retryMs };
   }
   const outcome = await execute(ctx, userId, decided.actions, written);
   return outcome ?? { kind: "done", detail: decided.detail };
@@ -98,7 +104,7 @@ export async function execute(
   })();
   const [joined] = await Promise.all([joins, levels]);
   if (joined === "userMissing") {
-    return { kind: "waiting", reason: WAITING_FOR_LOGIN, retryMs: LOGIN_RECHECK_MS };
+    return { kind: "waiting", on: "login", reason: WAITING_FOR_LOGIN, retryMs: LOGIN_RECHECK_MS };
   }
   for (const a of actions) {
     if (a.kind === "kick") await kick(ctx.synapse, a.roomId, userId, a.reason);
@@ -136,6 +142,7 @@ async function _confirmParted(
   if (rooms.length === 0) return null;
   return {
     kind: "waiting",
+    on: "parting",
     reason: `Synapse is still removing ${userId} from ${rooms.length} rooms`,
     retryMs: 500,
   };

@@ -1,6 +1,7 @@
 /**
- * @module The durable lifecycle: a callback is answered only after its wish is committed to KV;
- * the worker applies it at least once. The answer says whether it is already applied.
+ * @module The durable lifecycle: a callback is answered as soon as its wish is committed to KV —
+ * never later, since RM only logs the answer and its client gives up after 5 s; the worker then
+ * applies it at least once.
  */
 import type { Logger } from "../log/logger.ts";
 import type { WishStore } from "../store/wishes.ts";
@@ -12,21 +13,13 @@ export interface DurableLifecycleOptions {
   readonly store: WishStore;
   readonly worker: WorkerQueue;
   readonly log: Logger;
-  /**
-   * How long a callback may wait to answer "applied" instead of "accepted". The default is not
-   * at all: `success: true` already means "durably recorded", RM only logs the answer, and its
-   * client gives up after 5 s — so the answer follows the KV commit at once. With a budget, it
-   * never waits while the worker is saturated and stops at the first failed attempt.
-   * @default 0
-   */
-  readonly answerWithinMs?: number;
   /** Why work may be delayed right now (e.g. the bootstrap phase), or null when ready. */
   readonly notReadyReason: () => string | null;
 }
 
 export function createDurableLifecycle(o: DurableLifecycleOptions): Lifecycle {
   return {
-    async submit(event, options = {}): Promise<LifecycleOutcome> {
+    async submit(event): Promise<LifecycleOutcome> {
       if (event.action === "updated") {
         return {
           kind: "noop",
@@ -74,17 +67,10 @@ export function createDurableLifecycle(o: DurableLifecycleOptions): Lifecycle {
         };
       }
       o.worker.wake();
-      const waitReason = o.notReadyReason();
-      const generation = result.record.generation;
-      const budget = o.answerWithinMs ?? 0;
-      const wait = budget > 0 && (options.wait ?? true) && waitReason === null &&
-        !o.worker.saturated();
-      if (wait && await o.worker.waitApplied(event.userId, generation, budget)) {
-        return { kind: "applied", detail: `${action} applied to ${event.userId}` };
-      }
-      // After a wait, the attempt's outcome says best what the wish waits for.
-      const latest = wait ? await o.store.get(event.userId).catch(() => null) : result.record;
-      const why = waitReason ?? latest?.waitingFor ?? latest?.lastError ?? "queued for the worker";
+      // What the wish waits for, as far as is known now: the bootstrap, or the last attempt's.
+      const record = result.record;
+      const why = o.notReadyReason() ?? record.waitingFor ?? record.lastError ??
+        "queued for the worker";
       return {
         kind: "accepted",
         detail: `${action} for ${event.userId} recorded; it will be applied (${why})`,

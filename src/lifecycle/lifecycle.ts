@@ -1,6 +1,7 @@
 /**
  * @module The user-lifecycle boundary the HTTP layer hands callbacks to: the event, the possible
- * outcomes, and the placeholder used until the durable lifecycle exists.
+ * outcomes, and a lifecycle that records nothing (for routes built without a service: the OpenAPI
+ * document, HTTP tests).
  */
 
 export type LifecycleAction = "created" | "revoked" | "promoted" | "demoted" | "updated";
@@ -16,9 +17,7 @@ export interface LifecycleEvent {
 
 /** What became of a callback; the route turns this into the contract's answer. */
 export type LifecycleOutcome =
-  /** Synapse already shows what was asked. */
-  | { readonly kind: "applied"; readonly detail: string }
-  /** Durably recorded; it will be applied later, at least once. */
+  /** Durably recorded; it will be applied, at least once. */
   | { readonly kind: "accepted"; readonly detail: string }
   /** Nothing to do in Matrix for this event. */
   | { readonly kind: "noop"; readonly detail: string }
@@ -27,18 +26,13 @@ export type LifecycleOutcome =
   /** Not recorded: the caller must not be told it succeeded. */
   | { readonly kind: "unavailable"; readonly reason: string };
 
-export interface SubmitOptions {
-  /** Wait (briefly) to answer "applied" rather than "accepted". @default true */
-  readonly wait?: boolean;
-}
-
 export interface Lifecycle {
-  submit(event: LifecycleEvent, options?: SubmitOptions): Promise<LifecycleOutcome>;
+  submit(event: LifecycleEvent): Promise<LifecycleOutcome>;
 }
 
 /**
- * Answers every event that needs Matrix work with `unavailable`: the Synapse side is not built
- * yet, and a success that was not earned would make RM believe the work was done.
+ * Answers every event that needs Matrix work with `unavailable`: nothing behind it records the
+ * wish, and a success that was not earned would make RM believe the work was done.
  */
 export function createUnavailableLifecycle(
   /** Where the bootstrap is, for the answer (e.g. `waiting_for_synapse`). */

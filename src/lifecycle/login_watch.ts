@@ -10,7 +10,10 @@ import { newestUsers } from "../synapse/users.ts";
 import type { LoginWatermark, WishStore } from "../store/wishes.ts";
 import { backoffMs } from "../util/sleep.ts";
 
-/** What converge reports while a person has no Matrix account yet. */
+/**
+ * What a wish waiting for a first login says it waits for: in status, and in KV's `waitingFor`,
+ * where the watch below finds the people waiting by it.
+ */
 export const WAITING_FOR_LOGIN = "the person has not logged in to Matrix yet";
 
 /** The first safety-net look at one waiting person, and the longest gap between two. */

@@ -39,7 +39,13 @@ export type Plan =
   /** Nothing to run (or nothing may be run): the wish holds as far as we are concerned. */
   | { readonly kind: "done"; readonly detail: string }
   /** Not an error: something outside has to happen first (the person's first login). */
-  | { readonly kind: "wait"; readonly reason: string; readonly retryMs: number }
+  | {
+    readonly kind: "wait";
+    /** What it waits for; `reason` says it to a person (status, logs). */
+    readonly on: "login";
+    readonly reason: string;
+    readonly retryMs: number;
+  }
   /** Run `actions`; if they all succeed, the wish is applied and `detail` says how it stands. */
   | { readonly kind: "act"; readonly actions: readonly Action[]; readonly detail: string };
 
@@ -82,7 +88,7 @@ export function plan(userId: string, wish: Wish, rooms: RoomIds, seen: Seen): Pl
   }
   if (wish.revoked) return _planRevocation(userId, rooms, account);
   if (account === null) {
-    return { kind: "wait", reason: WAITING_FOR_LOGIN, retryMs: LOGIN_RECHECK_MS };
+    return { kind: "wait", on: "login", reason: WAITING_FOR_LOGIN, retryMs: LOGIN_RECHECK_MS };
   }
   // The admin join API joins deactivated users too; a deactivated account is never touched.
   if (account.deactivated) {

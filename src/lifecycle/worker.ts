@@ -10,11 +10,10 @@ import type { WishRecord, WishStore } from "../store/wishes.ts";
 import { carryOut, converge } from "./converge.ts";
 import type { PowerLevelWriter } from "../rooms/power_levels.ts";
 import { backoffMs } from "../util/sleep.ts";
-import { createLoginWatch, loginRecheckMs, WAITING_FOR_LOGIN } from "./login_watch.ts";
+import { createLoginWatch, loginRecheckMs } from "./login_watch.ts";
 import { createOutageGate, type OutageGate } from "./outage.ts";
 import { type Ahead, lookAhead } from "./round.ts";
 import { semaphore } from "../util/semaphore.ts";
-import { type ApplyWaiters, createApplyWaiters } from "./apply_waiters.ts";
 
 /** The bot as the worker sees it: calls as the bot, and the rooms once the bootstrap is done. */
 export interface WorkerBot extends SynapseCaller {
@@ -57,17 +56,10 @@ export interface PendingStatus {
   }>;
 }
 
-/** What the durable lifecycle needs of the worker: a nudge, its load, and waiting for a result. */
+/** What the durable lifecycle needs of the worker: a nudge. */
 export interface WorkerQueue {
   /** Something new is pending: look now rather than at the next poll. */
   wake(): void;
-  /** True when more work is queued than runs at once: a new wish will not start right away. */
-  saturated(): boolean;
-  /**
-   * Resolves true once `generation` of `userId` is applied; false as soon as an attempt at it
-   * fails or has to wait, or after `timeoutMs`.
-   */
-  waitApplied(userId: string, generation: number, timeoutMs: number): Promise<boolean>;
 }
 
 export interface Worker extends WorkerQueue {
@@ -85,12 +77,10 @@ export function createWorker(o: WorkerOptions): Worker {
   const concurrency = o.concurrency ?? 16;
   const now = o.now ?? Date.now;
   const inFlight = new Set<string>();
-  const waiters = createApplyWaiters();
   const outage = createOutageGate({ maxBackoffMs: o.maxBackoffMs ?? 60_000, now, log: o.log });
   const logins = _loginLooks(o, now);
-  const turnContext = { ...o, now, waiters, outage, slot: semaphore(concurrency) };
+  const turnContext = { ...o, now, outage, slot: semaphore(concurrency) };
   let wakeUp: (() => void) | null = null;
-  let lastPendingCount = 0;
 
   const wake = () => {
     wakeUp?.();
@@ -104,7 +94,6 @@ export function createWorker(o: WorkerOptions): Worker {
       o.log.error("cannot list pending work", { error: err });
       return [];
     });
-    lastPendingCount = pending.length;
     // Someone appeared: their wishes are due now; read the index again to see them.
     if (await logins.look(pending.length) > 0) {
       pending = await o.store.listPending().catch(() => pending);
@@ -154,13 +143,10 @@ export function createWorker(o: WorkerOptions): Worker {
       });
     }
     while (tasks.size > 0) await Promise.allSettled([...tasks]);
-    waiters.releaseAll();
   }
 
   return {
     wake,
-    saturated: () => inFlight.size >= concurrency || lastPendingCount > concurrency,
-    waitApplied: waiters.wait,
     run,
     pending: () => pendingStatus(o.store, now()),
   };
@@ -190,7 +176,6 @@ function _loginLooks(o: WorkerOptions, now: () => number) {
 
 interface TurnContext extends WorkerOptions {
   readonly now: () => number;
-  readonly waiters: ApplyWaiters;
   readonly outage: OutageGate;
   /** A turn's slot: at most `concurrency` people act at once. */
   readonly slot: () => Promise<() => void>;
@@ -270,7 +255,6 @@ async function _attempt(
     c.outage.clear(); // Synapse answered
     if (result.kind === "done") {
       await c.store.markApplied(userId, generation);
-      c.waiters.settle(userId, generation, true);
       c.log.info("applied", {
         user_id: userId,
         action: record.lastAction,
@@ -281,15 +265,12 @@ async function _attempt(
     }
     // Waiting for a first login: the watch finds the account; each person's own look is a
     // safety net that backs off to once a day, so a thousand waiting cost next to nothing.
-    const retryMs = result.reason === WAITING_FOR_LOGIN
-      ? loginRecheckMs(record.attempts)
-      : result.retryMs;
+    const retryMs = result.on === "login" ? loginRecheckMs(record.attempts) : result.retryMs;
     await c.store.markRetry(userId, generation, {
       at: c.now() + retryMs,
       error: null,
       waitingFor: result.reason,
     });
-    c.waiters.settle(userId, generation, false);
     c.log.debug("waiting", { user_id: userId, reason: result.reason });
   } catch (err) {
     c.outage.note(err);
@@ -315,7 +296,6 @@ async function _failed(
   }).catch((kvErr) =>
     c.log.error("cannot record a failed attempt", { user_id: userId, error: kvErr })
   );
-  c.waiters.settle(userId, generation, false);
   c.log.warn("attempt failed; will retry", { user_id: userId, retry_in_ms: delay, error: message });
 }
 

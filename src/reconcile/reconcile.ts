@@ -94,16 +94,13 @@ export function createReconciler(o: ReconcilerOptions): Reconciler {
     const changes = await plan(people);
     if (!dryRun) {
       for (const c of changes) {
-        const outcome = await o.lifecycle.submit(
-          {
-            action: c.action,
-            userId: c.userId,
-            callsign: c.callsign,
-            uuid: "reconcile",
-            receivedAt: new Date(),
-          },
-          { wait: false },
-        );
+        const outcome = await o.lifecycle.submit({
+          action: c.action,
+          userId: c.userId,
+          callsign: c.callsign,
+          uuid: "reconcile",
+          receivedAt: new Date(),
+        });
         o.metrics.inc("matrixrmapi_reconcile_corrections_total", { kind: c.action });
         o.log.warn("reconcile: recorded a change RM's callbacks never delivered", {
           ...c,

@@ -136,8 +136,8 @@ export function createLifecycleParts(o: {
 /** Counts callbacks by route and result for `/metrics`. */
 function _counted(inner: Lifecycle, metrics: Registry): Lifecycle {
   return {
-    async submit(event, options) {
-      const outcome = await inner.submit(event, options);
+    async submit(event) {
+      const outcome = await inner.submit(event);
       metrics.inc("matrixrmapi_callbacks_total", { route: event.action, result: outcome.kind });
       return outcome;
     },

@@ -53,6 +53,7 @@ Deno.test("converge(): a person without a Matrix account waits for the first log
   for (const wish of [MEMBER, ADMIN]) {
     const result = await converge(ctx, "@nobody:fake.test", wish);
     assert.equal(result.kind, "waiting");
+    assert.equal(result.kind === "waiting" ? result.on : "", "login");
     assert.equal(result.kind === "waiting" ? result.reason : "", WAITING_FOR_LOGIN);
   }
   assert.equal(joins(fake), 0, "nothing joined");
@@ -140,6 +141,7 @@ Deno.test("converge(): revoked is still waiting while Synapse shows rooms after 
   });
   const result = await converge(ctx, p, REVOKED);
   assert.equal(result.kind, "waiting", JSON.stringify(result));
+  assert.equal(result.kind === "waiting" ? result.on : "", "parting");
   assert.match(result.kind === "waiting" ? result.reason : "", /still removing/);
   assert.equal(fake.users.get(p)?.deactivated, true);
 });

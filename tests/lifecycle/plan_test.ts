@@ -52,7 +52,12 @@ const seen = (account: SeenAccount | null, joined: string[] | null = []): Seen =
   joined: joined === null ? null : new Set(joined),
 });
 const act = (actions: Action[], detail: string): Plan => ({ kind: "act", actions, detail });
-const WAIT_LOGIN: Plan = { kind: "wait", reason: WAITING_FOR_LOGIN, retryMs: LOGIN_RECHECK_MS };
+const WAIT_LOGIN: Plan = {
+  kind: "wait",
+  on: "login",
+  reason: WAITING_FOR_LOGIN,
+  retryMs: LOGIN_RECHECK_MS,
+};
 
 const TABLE: ReadonlyArray<{ name: string; wish: Wish; seen: Seen; plan: Plan }> = [
   {

@@ -74,7 +74,7 @@ synapseTest(
   async (hs) => {
     await using s = await setup(hs);
     await s.f.login("rex");
-    assert.equal((await s.f.send("created", "rex")).kind, "applied");
+    await s.f.apply("created", "rex");
     s.rm.answer = {
       json: { callsign_list: [s.person("rex", { revoked: "2026-11-25T10:00:00Z" })] },
     };

@@ -36,6 +36,8 @@ export interface LifecycleFixture extends AsyncDisposable {
   readonly deployment: string;
   /** Sends one callback as the route would. */
   send(action: LifecycleAction, localpart: string): Promise<LifecycleOutcome>;
+  /** Sends one callback, expects it accepted, and waits (bounded) until its wish is applied. */
+  apply(action: LifecycleAction, localpart: string, timeoutMs?: number): Promise<void>;
   userId(localpart: string): string;
   /** Creates the Matrix account, as a first OIDC login would. */
   login(localpart: string): Promise<void>;
@@ -62,18 +64,19 @@ export async function lifecycleFixture(
   const locks = createRoomLocks();
   const levels = createPowerLevelWriter(bot, locks);
   const worker = createWorker({ store, bot, log, maxBackoffMs: 1000, levels });
-  // A generous answer budget: these tests assert "applied" for single callbacks.
-  const lifecycle = createDurableLifecycle({
-    store,
-    worker,
-    log,
-    notReadyReason: () => null,
-    answerWithinMs: 5000,
-  });
+  const lifecycle = createDurableLifecycle({ store, worker, log, notReadyReason: () => null });
   const stop = new AbortController();
   const running = worker.run(stop.signal);
   const prefix = uniqueName("p");
   const userId = (localpart: string) => `@${prefix}${localpart}:${hs.serverName}`;
+  const send = (action: LifecycleAction, localpart: string) =>
+    lifecycle.submit({
+      action,
+      userId: userId(localpart),
+      callsign: localpart,
+      uuid: "u",
+      receivedAt: new Date(),
+    });
   const fixture: LifecycleFixture = {
     ready,
     store,
@@ -86,14 +89,17 @@ export async function lifecycleFixture(
     kv,
     deployment: dep.deployment,
     userId,
-    send: (action, localpart) =>
-      lifecycle.submit({
-        action,
-        userId: userId(localpart),
-        callsign: localpart,
-        uuid: "u",
-        receivedAt: new Date(),
-      }),
+    send,
+    async apply(action, localpart, timeoutMs = 30_000) {
+      const outcome = await send(action, localpart);
+      if (outcome.kind !== "accepted") {
+        throw new Error(`${action} of ${localpart}: ${JSON.stringify(outcome)}`);
+      }
+      await waitFor(`${action} of ${localpart} applied`, async () => {
+        const record = await store.get(userId(localpart));
+        return record !== null && record.appliedGeneration >= record.generation;
+      }, { timeoutMs, intervalMs: 20 });
+    },
     async login(localpart) {
       const r = await registerWithSharedSecret(hs.http, hs.secret, {
         username: `${prefix}${localpart}`,
