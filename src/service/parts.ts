@@ -16,12 +16,12 @@ import type { Registry } from "../metrics/registry.ts";
 import { createPowerLevelWriter } from "../rooms/power_levels.ts";
 import { createRoomLocks, type RoomLocks } from "../rooms/locks.ts";
 import { createWishStore, type WishStore } from "../store/wishes.ts";
-import { createWorker, type Worker } from "../lifecycle/worker.ts";
+import { createWorker, type Worker, type WorkerOptions } from "../lifecycle/worker.ts";
 import { createDurableLifecycle } from "../lifecycle/durable.ts";
 import type { Logger } from "../log/logger.ts";
 import { createStore } from "../store/store.ts";
 import { createSynapseHttp, type SynapseHttp } from "../synapse/http.ts";
-import { createBootstrap } from "../bootstrap/bootstrap.ts";
+import { type Bootstrap, createBootstrap } from "../bootstrap/bootstrap.ts";
 import { type BotSession, createBotSession } from "../bootstrap/session.ts";
 
 export interface IdentityParts {
@@ -110,15 +110,34 @@ export function createLifecycleParts(o: {
     locks,
     log: log.child({ component: "bootstrap" }),
   });
+  return { synapse, locks, ...wireLifecycle({ synapse, bootstrap, locks, kv, log, metrics }) };
+}
+
+/**
+ * The lifecycle behind a bootstrap: the bot's session, the power-level writer, the wish store,
+ * the worker and the durable lifecycle. Production (above) and the lifecycle tests build it here.
+ */
+export function wireLifecycle(o: {
+  readonly synapse: SynapseHttp;
+  readonly bootstrap: Bootstrap;
+  /** The process's room locks, which the bootstrap also takes. */
+  readonly locks: RoomLocks;
+  readonly kv: Deno.Kv;
+  readonly log: Logger;
+  readonly metrics: Registry;
+  /** The worker's pace, where it is not the default (tests: a short backoff). */
+  readonly pace?: Pick<WorkerOptions, "concurrency" | "maxBackoffMs" | "loginPollMs">;
+}): Omit<LifecycleParts, "synapse" | "locks"> {
+  const { kv, log, metrics } = o;
   const wishes = createWishStore(kv, {
     onWrite: () => metrics.inc("matrixrmapi_kv_writes_total"),
   });
-  const bot = createBotSession({ http: synapse, bootstrap });
-  const levels = createPowerLevelWriter(bot, locks);
+  const bot = createBotSession({ http: o.synapse, bootstrap: o.bootstrap });
   const work = createWorker({
+    ...o.pace,
     store: wishes,
     bot,
-    levels,
+    levels: createPowerLevelWriter(bot, o.locks),
     log: log.child({ component: "lifecycle" }),
   });
   const lifecycle = _counted(
@@ -130,7 +149,7 @@ export function createLifecycleParts(o: {
     }),
     metrics,
   );
-  return { synapse, bot, locks, wishes, work, lifecycle };
+  return { bot, wishes, work, lifecycle };
 }
 
 /** Counts callbacks by route and result for `/metrics`. */

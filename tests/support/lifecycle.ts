@@ -1,9 +1,8 @@
 /** @module A bootstrapped deployment with the durable lifecycle running, for lifecycle tests. */
-import { createWishStore, type WishStore } from "../../src/store/wishes.ts";
-import { createWorker, type Worker } from "../../src/lifecycle/worker.ts";
-import { createPowerLevelWriter, type PowerLevelWriter } from "../../src/rooms/power_levels.ts";
-import { createBotSession } from "../../src/bootstrap/session.ts";
-import { createDurableLifecycle } from "../../src/lifecycle/durable.ts";
+import type { WishStore } from "../../src/store/wishes.ts";
+import type { Worker } from "../../src/lifecycle/worker.ts";
+import { wireLifecycle } from "../../src/service/parts.ts";
+import { createRegistry, METRICS } from "../../src/metrics/registry.ts";
 import type {
   Lifecycle,
   LifecycleAction,
@@ -27,10 +26,9 @@ export interface LifecycleFixture extends AsyncDisposable {
   readonly worker: Worker;
   readonly lifecycle: Lifecycle;
   readonly log: ReturnType<typeof createMemoryLogger>;
-  readonly levels: PowerLevelWriter;
   /** Every call made through the fixture's own client (not `options.http`), as `METHOD path`. */
   readonly calls: readonly string[];
-  /** The room locks the serialiser holds (the drift pass takes them too). */
+  /** The room locks the bootstrap and the power-level writer take (the drift pass too). */
   readonly locks: RoomLocks;
   readonly kv: Deno.Kv;
   readonly deployment: string;
@@ -56,15 +54,21 @@ export async function lifecycleFixture(
   const calls: string[] = [];
   const http = options.http ??
     createSynapseHttp({ baseUrl: hs.url, onResponse: (endpoint) => calls.push(endpoint) });
-  const booted = harness(hs, dep, kv);
-  const ready = await booted.runToReady();
-  const bot = createBotSession({ http, bootstrap: booted.bootstrap });
-  const store = createWishStore(kv);
-  const log = createMemoryLogger();
+  // One set of room locks for the bootstrap and the writer, as in production.
   const locks = createRoomLocks();
-  const levels = createPowerLevelWriter(bot, locks);
-  const worker = createWorker({ store, bot, log, maxBackoffMs: 1000, levels });
-  const lifecycle = createDurableLifecycle({ store, worker, log, notReadyReason: () => null });
+  const booted = harness(hs, dep, kv, { locks });
+  const ready = await booted.runToReady();
+  const log = createMemoryLogger();
+  // The lifecycle as production wires it, with a short backoff so outages end within a test.
+  const { wishes: store, work: worker, lifecycle } = wireLifecycle({
+    synapse: http,
+    bootstrap: booted.bootstrap,
+    locks,
+    kv,
+    log,
+    metrics: createRegistry(METRICS),
+    pace: { maxBackoffMs: 1000 },
+  });
   const stop = new AbortController();
   const running = worker.run(stop.signal);
   const prefix = uniqueName("p");
@@ -83,7 +87,6 @@ export async function lifecycleFixture(
     worker,
     lifecycle,
     log,
-    levels,
     calls,
     locks,
     kv,
