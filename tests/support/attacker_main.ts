@@ -1,7 +1,7 @@
 // deno-lint-ignore-file no-console -- its stdout is the protocol with the test
 /**
- * @module The attackers of `tests/server/availability_test.ts` as their own process, so that
- * thousands of client sockets do not share an event loop with RM's measured calls. Opens the
+ * @module The attackers of `tests/server/availability_process_test.ts` as their own process, so
+ * that thousands of client sockets do not share an event loop with RM's measured calls. Opens the
  * plan's connections from 127.0.0.2 upward, drips a byte a second into the slow ones, prints
  * `{"settled": ms}` once the server has dealt with every connection, then `{"report": …}` once all
  * are closed (or their budgets and the slack are long past), and exits.

@@ -131,7 +131,8 @@ export async function ensureSynapseInstalled(options: InstallOptions = {}): Prom
 }
 
 // Test users act far faster than people: open every per-user/per-IP limiter wide. Synapse reads
-// these keys without validating them, so homeserver_test checks that each one is actually used.
+// these keys without validating them, so tests/support/harness_synapse_test.ts checks that each one
+// is actually used.
 const WIDE = { per_second: 10_000, burst_count: 10_000 };
 const FLAT_LIMITS =
   "message registration registration_token_validity joins_per_room admin_redaction " +

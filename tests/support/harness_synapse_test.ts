@@ -16,7 +16,7 @@ const inCi = Deno.env.get("CI") === "true";
 if (unavailable !== null && !inCi) {
   // deno-lint-ignore no-console
   console.error(
-    `\n!!! homeserver_test: Synapse is unavailable, so the real-Synapse tests are IGNORED.\n!!! ` +
+    `\n!!! harness_synapse_test: Synapse is unavailable, so the real-Synapse tests are IGNORED.\n!!! ` +
       `${unavailable.message}\n!!! (With CI=true this fails instead.)\n`,
   );
 }
