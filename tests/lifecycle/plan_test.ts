@@ -1,6 +1,6 @@
 /**
  * `plan()` as data: each row is a wish, what Synapse showed, and the exact plan — the decisions
- * of converging, tested without a Synapse (the executor's effects are in converge_unit_test.ts).
+ * of converging, tested without a Synapse (the executor's effects are in converge_test.ts).
  */
 import assert from "node:assert/strict";
 import {
