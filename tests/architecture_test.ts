@@ -10,7 +10,7 @@ const LAYERS: Record<string, readonly string[]> = {
   service: ["service"],
   domain: ["bootstrap", "lifecycle", "reconcile", "rooms", "certificate", "keycloak", "interop"],
   adapters: ["synapse", "store", "server", "http", "rm"],
-  foundations: ["matrix", "transport", "config", "log", "metrics", "util", "version"],
+  foundations: ["matrix", "transport", "x509", "config", "log", "metrics", "util", "version"],
 };
 const RANK = ["foundations", "adapters", "domain", "service", "entry"];
 
@@ -79,6 +79,11 @@ function violation(i: Import): string | null {
   const [ra, rb] = [RANK.indexOf(la), RANK.indexOf(lb)];
   if (a === "http" && lb === "domain") {
     return i.typeOnly ? null : "the HTTP layer takes domain types only";
+  }
+  // The listener's adapters are the service's to wire, not the domain's to reach into: what both
+  // need (X.509, DNs, serials) lives in the foundations.
+  if (la === "domain" && (b === "server" || b === "http") && !i.typeOnly) {
+    return `domain (${a}) must not reach into the listener's adapter (${b})`;
   }
   if (rb < ra) return null;
   if (ra === rb && (la === "domain" || la === "foundations" || la === "entry")) return null;
@@ -150,6 +155,14 @@ Deno.test("the rule's checker sees a violation and a cycle when there is one", (
   assert.match(
     violation({ from: "src/synapse/x.ts", to: "src/service/s.ts", typeOnly: true }) ?? "",
     /must not import/,
+  );
+  assert.match(
+    violation({ from: "src/certificate/v.ts", to: "src/server/peer.ts", typeOnly: false }) ?? "",
+    /domain \(certificate\) must not reach into the listener's adapter \(server\)/,
+  );
+  assert.equal(
+    violation({ from: "src/certificate/v.ts", to: "src/x509/serial.ts", typeOnly: false }),
+    null,
   );
   assert.deepEqual(cycle(graph([["a", "b"], ["b", "c"], ["c", "a"]])), ["a", "b", "c", "a"]);
   assert.equal(cycle(graph([["a", "b"], ["b", "c"], ["a", "c"]])), null);

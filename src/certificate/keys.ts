@@ -3,7 +3,7 @@
  * (PKCS#8, and the PKCS#1 `RSA PRIVATE KEY` the Python image wrote), and the PKCS#10 request RM
  * signs — built with @peculiar/x509, never by hand.
  */
-import * as x509 from "../server/x509.ts";
+import * as x509 from "../x509/x509.ts";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { PrivateKey, PrivateKeyInfo } from "@peculiar/asn1-pkcs8";
 import { rsaEncryption } from "@peculiar/asn1-rsa";

@@ -3,8 +3,8 @@
  * bundle, proves the key belongs to the leaf, checks its validity window and CN, and follows
  * signatures up to one of the trusted CA files.
  */
-import * as x509 from "../server/x509.ts";
-import { normaliseSerial } from "../server/serial.ts";
+import * as x509 from "../x509/x509.ts";
+import { normaliseSerial } from "../x509/serial.ts";
 import { commonName, keyMatchesCertificate } from "./keys.ts";
 
 /** What the service reports about its certificate (no secrets). */

@@ -11,7 +11,7 @@ import { judgeServerUse } from "../server/purpose.ts";
 import { parseBundle } from "../certificate/verify.ts";
 import { createMemoryLogger } from "../log/logger.ts";
 import { dirname } from "../util/path.ts";
-import * as x509 from "../server/x509.ts";
+import * as x509 from "../x509/x509.ts";
 
 export type Severity = "ok" | "warn" | "fail";
 

@@ -7,7 +7,7 @@ import type { AppBindings, PeerIdentity } from "../transport/bindings.ts";
 import { ApiError } from "./errors.ts";
 import { addressInBlocks, type CidrBlock } from "../config/cidr.ts";
 import type { Logger } from "../log/logger.ts";
-import { commonNameOf, parseDistinguishedName } from "../transport/dn.ts";
+import { commonNameOf, parseDistinguishedName } from "../x509/dn.ts";
 
 export interface IdentityPolicy {
   /** Honour the proxy header at all (`MTLS_TRUST_PROXY_HEADER`). */

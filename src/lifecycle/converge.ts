@@ -14,7 +14,7 @@ import { type Action, needsJoinedRooms, type Plan, plan, type Seen } from "./pla
 
 export interface ConvergeContext {
   /** Calls as the bot. */
-  readonly synapse: SynapseCaller;
+  readonly bot: SynapseCaller;
   readonly rooms: RoomIds;
   readonly levels: PowerLevelWriter;
 }
@@ -41,7 +41,7 @@ export async function converge(
   wish: Wish,
   options: { readonly firstTime?: boolean } = {},
 ): Promise<ConvergeResult> {
-  const seen = await look(ctx.synapse, userId, wish, options.firstTime ?? false);
+  const seen = await look(ctx.bot, userId, wish, options.firstTime ?? false);
   return await carryOut(ctx, userId, plan(userId, wish, ctx.rooms, seen));
 }
 
@@ -92,13 +92,13 @@ export async function execute(
   written: ReadonlyMap<string, Promise<boolean>> = new Map(),
 ): Promise<ConvergeResult | null> {
   if (actions.some((a) => a.kind === "deactivate")) {
-    await deactivateUser(ctx.synapse, userId, true);
+    await deactivateUser(ctx.bot, userId, true);
   }
   const levels = _setLevels(ctx, userId, actions, written);
   const joins = (async () => {
     for (const a of actions) {
       if (a.kind !== "join") continue;
-      if (await adminJoin(ctx.synapse, a.roomId, userId) === "userMissing") return "userMissing";
+      if (await adminJoin(ctx.bot, a.roomId, userId) === "userMissing") return "userMissing";
     }
     return "joined";
   })();
@@ -107,7 +107,7 @@ export async function execute(
     return { kind: "waiting", on: "login", reason: WAITING_FOR_LOGIN, retryMs: LOGIN_RECHECK_MS };
   }
   for (const a of actions) {
-    if (a.kind === "kick") await kick(ctx.synapse, a.roomId, userId, a.reason);
+    if (a.kind === "kick") await kick(ctx.bot, a.roomId, userId, a.reason);
   }
   if (actions.some((a) => a.kind === "confirmParted")) return await _confirmParted(ctx, userId);
   return null;
@@ -134,10 +134,10 @@ async function _confirmParted(
   ctx: ConvergeContext,
   userId: string,
 ): Promise<ConvergeResult | null> {
-  let rooms = await joinedRooms(ctx.synapse, userId);
+  let rooms = await joinedRooms(ctx.bot, userId);
   for (let i = 0; i < 10 && rooms.length > 0; i++) {
     await new Promise((r) => setTimeout(r, 100));
-    rooms = await joinedRooms(ctx.synapse, userId);
+    rooms = await joinedRooms(ctx.bot, userId);
   }
   if (rooms.length === 0) return null;
   return {

@@ -1,39 +1,30 @@
 /**
- * @module A worker round's look ahead. The people of a round whose plans set levels are looked at
- * and planned together (the first alone: it is the round's probe of Synapse), and their level
- * actions are written as one change per room before anyone's slower joins: a burst of promotions
- * is one power-level write per room, not one per person. Everyone else looks and plans at their
- * own turn, so what they act on is fresh.
+ * @module A worker round, for the people the scheduler (`worker.ts`) took in. First the look
+ * ahead: those whose plans set levels are looked at and planned together (the first alone: it is
+ * the round's probe of Synapse), and their level actions written as one change per room before
+ * anyone's slower joins — a burst of promotions is one power-level write per room, not one per
+ * person. Then each person's turn (`turn.ts`, at most the worker's concurrency at once) carries
+ * out the rest; everyone else looks and plans at their own turn, so what they act on is fresh.
  */
 import type { RoomIds } from "../matrix/deployment.ts";
 import type { PowerLevelWriter } from "../rooms/power_levels.ts";
 import type { WishRecord } from "../store/wishes.ts";
 import type { SynapseCaller } from "../synapse/http.ts";
 import { look } from "./converge.ts";
-import { levelledInRound, type Plan, planRound, type RoundEntry } from "./plan.ts";
+import { levelledInRound, planRound, type RoundEntry } from "./plan.ts";
+import { type Ahead, recordFailure, takeTurn, type TurnContext } from "./turn.ts";
 
 /** People looked at once, at most (a round's first look goes alone). */
 const LOOK_WIDTH = 16;
 
 export interface AheadContext {
   /** Calls as the bot. */
-  readonly synapse: SynapseCaller;
+  readonly bot: SynapseCaller;
   readonly rooms: RoomIds;
   readonly levels: PowerLevelWriter;
   readonly now: () => number;
   /** Notes a failed look; true when Synapse serves nobody (the round then looks no further). */
   readonly noteOutage: (err: unknown) => boolean;
-}
-
-/** What the round decided for one person ahead of their turn. */
-export interface Ahead {
-  /** The wish's generation it was planned for. */
-  readonly generation: number;
-  /** When the person was looked at (ms since the epoch). */
-  readonly at: number;
-  readonly plan: Plan;
-  /** The round's level writes by room: true once Synapse shows them, false if one failed. */
-  readonly written: ReadonlyMap<string, Promise<boolean>>;
 }
 
 export interface LookAhead {
@@ -58,7 +49,7 @@ export async function lookAhead(
   await _inBatches(records.filter(levelledInRound), LOOK_WIDTH, async (record) => {
     if (down || signal.aborted) return;
     try {
-      const seen = await look(ctx.synapse, record.userId, record, record.appliedGeneration === 0);
+      const seen = await look(ctx.bot, record.userId, record, record.appliedGeneration === 0);
       const { userId, generation } = record;
       entries.push({ userId, wish: record, seen, at: ctx.now(), generation });
     } catch (err) {
@@ -82,6 +73,39 @@ export async function lookAhead(
   }
   const writing = Promise.all(written.values()).then(() => {});
   return { ahead, failed, down, writing };
+}
+
+/**
+ * One round: what is decided ahead for the people taken in (their levels written together), then
+ * each person's turn. Everyone leaves `inFlight` once their part of it has ended.
+ */
+export async function runRound(
+  c: TurnContext,
+  rooms: RoomIds,
+  userIds: readonly string[],
+  inFlight: Set<string>,
+  signal: AbortSignal,
+): Promise<void> {
+  const records = (await Promise.all(userIds.map((u) => c.store.get(u).catch(() => null))))
+    .filter((r) => r !== null && r.appliedGeneration < r.generation);
+  const taken = new Set(records.map((r) => r!.userId));
+  for (const u of userIds) if (!taken.has(u)) inFlight.delete(u);
+  const ahead = await lookAhead(
+    { bot: c.bot, rooms, levels: c.levels, now: c.now, noteOutage: c.outage.note },
+    records as WishRecord[],
+    signal,
+  );
+  const turns = records.map(async (record) => {
+    const { userId, generation } = record!;
+    try {
+      const failed = ahead.failed.get(userId);
+      if (failed !== undefined) await recordFailure(c, record!, generation, failed);
+      else if (!ahead.down) await takeTurn(c, userId, rooms, ahead.ahead.get(userId), signal);
+    } finally {
+      inFlight.delete(userId);
+    }
+  });
+  await Promise.all([...turns, ahead.writing]);
 }
 
 /** `fn` over `items`: the first alone, then at most `size` at a time. */

@@ -1,8 +1,7 @@
 /**
- * @module A round and each person's turn in it: what the round looks at and plans ahead (their
- * levels written together), then each person's attempt — carry out the plan, or look and plan
- * afresh — and its outcome recorded in KV: applied, waiting (for a login, for Synapse to part the
- * rooms) or failed with the next attempt after the backoff.
+ * @module One person's turn in a round (`round.ts`): one attempt — carry out what the round
+ * planned, or look and plan afresh — and its outcome recorded in KV: applied, waiting (for a login,
+ * for Synapse to part the rooms) or failed, with the next attempt after the backoff.
  */
 import type { RoomIds } from "../matrix/deployment.ts";
 import { type SynapseCaller, SynapseError } from "../synapse/http.ts";
@@ -13,15 +12,26 @@ import { backoffMs } from "../util/sleep.ts";
 import { carryOut, converge } from "./converge.ts";
 import { loginRecheckMs } from "./login_watch.ts";
 import type { OutageGate } from "./outage.ts";
-import { type Ahead, lookAhead } from "./round.ts";
+import type { Plan } from "./plan.ts";
 
 /** How long what a round looked at ahead may stand in for a look at the person's turn. */
 const FRESH_MS = 10_000;
 
+/** What the round decided for one person ahead of their turn. */
+export interface Ahead {
+  /** The wish's generation it was planned for. */
+  readonly generation: number;
+  /** When the person was looked at (ms since the epoch). */
+  readonly at: number;
+  readonly plan: Plan;
+  /** The round's level writes by room: true once Synapse shows them, false if one failed. */
+  readonly written: ReadonlyMap<string, Promise<boolean>>;
+}
+
 export interface TurnContext {
   readonly store: WishStore;
   /** Calls as the bot. */
-  readonly synapse: SynapseCaller;
+  readonly bot: SynapseCaller;
   readonly levels: PowerLevelWriter;
   readonly log: Logger;
   /** Longest wait between retries. */
@@ -32,41 +42,8 @@ export interface TurnContext {
   readonly slot: () => Promise<() => void>;
 }
 
-/**
- * One round: what is decided ahead for the people taken in (their levels written together), then
- * each person's turn. Everyone leaves `inFlight` once their part of it has ended.
- */
-export async function runRound(
-  c: TurnContext,
-  rooms: RoomIds,
-  userIds: readonly string[],
-  inFlight: Set<string>,
-  signal: AbortSignal,
-): Promise<void> {
-  const records = (await Promise.all(userIds.map((u) => c.store.get(u).catch(() => null))))
-    .filter((r) => r !== null && r.appliedGeneration < r.generation);
-  const taken = new Set(records.map((r) => r!.userId));
-  for (const u of userIds) if (!taken.has(u)) inFlight.delete(u);
-  const ahead = await lookAhead(
-    { synapse: c.synapse, rooms, levels: c.levels, now: c.now, noteOutage: c.outage.note },
-    records as WishRecord[],
-    signal,
-  );
-  const turns = records.map(async (record) => {
-    const { userId, generation } = record!;
-    try {
-      const failed = ahead.failed.get(userId);
-      if (failed !== undefined) await _failed(c, record!, generation, failed);
-      else if (!ahead.down) await _turn(c, userId, rooms, ahead.ahead.get(userId), signal);
-    } finally {
-      inFlight.delete(userId);
-    }
-  });
-  await Promise.all([...turns, ahead.writing]);
-}
-
 /** A person's turn: waits for a slot, then one attempt unless the worker stops or Synapse is down. */
-async function _turn(
+export async function takeTurn(
   c: TurnContext,
   userId: string,
   rooms: RoomIds,
@@ -96,7 +73,7 @@ async function _attempt(
   // later time, so this would repeat it at once.
   if (record.nextAttemptAt > c.now()) return;
   const generation = record.generation;
-  const ctx = { synapse: c.synapse, rooms, levels: c.levels };
+  const ctx = { bot: c.bot, rooms, levels: c.levels };
   try {
     // What the round planned, while it is this generation's and fresh; else look again.
     const result = ahead !== undefined && ahead.generation === generation &&
@@ -125,12 +102,12 @@ async function _attempt(
     c.log.debug("waiting", { user_id: userId, reason: result.reason });
   } catch (err) {
     c.outage.note(err);
-    await _failed(c, record, generation, err);
+    await recordFailure(c, record, generation, err);
   }
 }
 
 /** Records a failed attempt: the error, and the next one after the backoff (or `retry_after`). */
-async function _failed(
+export async function recordFailure(
   c: TurnContext,
   record: WishRecord,
   generation: number,

@@ -10,7 +10,8 @@ import type { WishStore } from "../store/wishes.ts";
 import type { PowerLevelWriter } from "../rooms/power_levels.ts";
 import { createLoginWatch } from "./login_watch.ts";
 import { createOutageGate } from "./outage.ts";
-import { runRound, type TurnContext } from "./turn.ts";
+import { runRound } from "./round.ts";
+import type { TurnContext } from "./turn.ts";
 import { semaphore } from "../util/semaphore.ts";
 
 /** The bot as the worker sees it: calls as the bot, and the rooms once the bootstrap is done. */
@@ -78,7 +79,7 @@ export function createWorker(o: WorkerOptions): Worker {
   const logins = _loginLooks(o, now);
   const turnContext: TurnContext = {
     store: o.store,
-    synapse: o.bot,
+    bot: o.bot,
     levels: o.levels,
     log: o.log,
     maxBackoffMs,

@@ -1,5 +1,5 @@
 /** @module Trusted CA certificates: every PEM certificate in the matching files of a directory. */
-import * as x509 from "./x509.ts";
+import * as x509 from "../x509/x509.ts";
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 

@@ -1,6 +1,6 @@
 /** @module Which serials the CAs revoked: verified CRLs from one file, re-read when it changes. */
-import * as x509 from "./x509.ts";
-import { normaliseSerial } from "./serial.ts";
+import * as x509 from "../x509/x509.ts";
+import { normaliseSerial } from "../x509/serial.ts";
 import { type CrlSource, readCrlFile } from "./crl_file.ts";
 import type { Logger } from "../log/logger.ts";
 import type { CrlHealth } from "../transport/listener_state.ts";

@@ -1,6 +1,6 @@
 /** @module Reads a CRL file into per-issuer lists: each CRL verified, none older than in use. */
-import * as x509 from "./x509.ts";
-import { normaliseSerial } from "./serial.ts";
+import * as x509 from "../x509/x509.ts";
+import { normaliseSerial } from "../x509/serial.ts";
 import type { Logger } from "../log/logger.ts";
 
 /** What one issuer's CRL in force says. */

@@ -8,7 +8,7 @@ import https from "node:https";
 import type { TLSSocket } from "node:tls";
 import type { Socket } from "node:net";
 import { createAdaptorServer, type Http2Bindings, type HttpBindings } from "@hono/node-server";
-import * as x509 from "./x509.ts";
+import * as x509 from "../x509/x509.ts";
 import type { AppBindings, PeerIdentity } from "../transport/bindings.ts";
 import { type ChainLink, type KnownPeer, peerReadings, trustedCa } from "./peer.ts";
 import { type OcspChecker, ocspRefusal } from "./ocsp.ts";

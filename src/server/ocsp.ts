@@ -2,8 +2,8 @@
  * @module Revocation by OCSP for client leaves: one lookup per (issuer, serial) at a time, answers
  * cached for a bounded time, few lookups at once, a short timeout, and the outcome kept visible.
  */
-import * as x509 from "./x509.ts";
-import { normaliseSerial } from "./serial.ts";
+import * as x509 from "../x509/x509.ts";
+import { normaliseSerial } from "../x509/serial.ts";
 import type { Logger } from "../log/logger.ts";
 import { type OcspAnswer, OcspError, type OcspSubject, ocspUrlOf } from "./ocsp_wire.ts";
 import { type AskOptions, askResponder } from "./ocsp_ask.ts";

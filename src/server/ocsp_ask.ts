@@ -1,5 +1,5 @@
 /** @module One OCSP request over HTTP for `ocsp.ts`: a slot under the cap, one deadline, a bounded answer. */
-import type * as x509 from "./x509.ts";
+import type * as x509 from "../x509/x509.ts";
 import {
   encodeOcspRequest,
   type OcspAnswer,

@@ -1,5 +1,5 @@
 /** @module What the OCSP modules share: the subject asked about, the error, the read options. */
-import type * as x509 from "./x509.ts";
+import type * as x509 from "../x509/x509.ts";
 
 /** The certificate asked about and the CA that issued it. */
 export interface OcspSubject {

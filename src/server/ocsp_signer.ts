@@ -5,7 +5,7 @@
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
 import { type BasicOCSPResponse, id_kp_OCSPSigning } from "@peculiar/asn1-ocsp";
-import * as x509 from "./x509.ts";
+import * as x509 from "../x509/x509.ts";
 import {
   bytesEqual,
   CLOCK_SKEW_MS,

@@ -18,7 +18,7 @@ import {
   type SingleResponse,
   TBSRequest,
 } from "@peculiar/asn1-ocsp";
-import * as x509 from "./x509.ts";
+import * as x509 from "../x509/x509.ts";
 import { verifySigner } from "./ocsp_signer.ts";
 import {
   bytesEqual,

@@ -2,12 +2,12 @@
  * @module What a client certificate says about its holder (CN, RFC 4514 DN, serial, issuer) and
  * its chain among our CAs, read once per certificate.
  */
-import * as x509 from "./x509.ts";
+import * as x509 from "../x509/x509.ts";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate, type Name, Version } from "@peculiar/asn1-x509";
 import type { PeerIdentity } from "../transport/bindings.ts";
-import { escapeDnValue } from "../transport/dn.ts";
-import { normaliseSerial } from "./serial.ts";
+import { escapeDnValue } from "../x509/dn.ts";
+import { normaliseSerial } from "../x509/serial.ts";
 import type { Buffer } from "node:buffer";
 
 /** A certificate and the issuer (as @peculiar/x509 prints names) whose CRL may list it. */

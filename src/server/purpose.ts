@@ -2,7 +2,7 @@
  * @module Whether a certificate may be presented as a TLS *server* certificate, judged as OpenSSL's
  * `ssl_server` purpose check judges it (RM's aiohttp runs on OpenSSL).
  */
-import * as x509 from "./x509.ts";
+import * as x509 from "../x509/x509.ts";
 
 const SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
 const ANY_EXTENDED_KEY_USAGE = "2.5.29.37.0";

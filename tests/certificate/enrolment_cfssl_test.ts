@@ -11,7 +11,7 @@ import {
 } from "../../src/certificate/manager.ts";
 import { createRmProductApi } from "../../src/rm/product_api.ts";
 import { parseBundle } from "../../src/certificate/verify.ts";
-import * as x509 from "../../src/server/x509.ts";
+import * as x509 from "../../src/x509/x509.ts";
 import { type FakeRm, startFakeRm } from "../support/fake_rm.ts";
 import { type CfsslPki, cfsslPki, cfsslTest } from "../support/cfssl.ts";
 import { waitFor } from "../support/wait.ts";

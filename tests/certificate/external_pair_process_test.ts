@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { startServiceProcess } from "../support/service.ts";
 import { writeDevPki } from "../../tools/dev/pki.ts";
 import { waitFor } from "../support/wait.ts";
-import { normaliseSerial } from "../../src/server/serial.ts";
+import { normaliseSerial } from "../../src/x509/serial.ts";
 
 /** The serial the listener presents to a new connection (OpenSSL as the client). */
 async function presentedSerial(port: number): Promise<string> {

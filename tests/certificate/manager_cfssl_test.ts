@@ -15,7 +15,7 @@ import { createRmProductApi } from "../../src/rm/product_api.ts";
 import { parseBundle } from "../../src/certificate/verify.ts";
 import { buildCsr, generateKeyPair, privateKeyPem } from "../../src/certificate/keys.ts";
 import { swapPair } from "../../src/certificate/files.ts";
-import * as x509 from "../../src/server/x509.ts";
+import * as x509 from "../../src/x509/x509.ts";
 
 const CN = "matrix.example.org";
 

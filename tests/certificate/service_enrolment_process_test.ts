@@ -8,7 +8,7 @@ import { createTestPki } from "../../tools/dev/pki.ts";
 import { startFakeRm } from "../support/fake_rm.ts";
 import { startFirstRunService } from "../support/first_run.ts";
 import { waitFor } from "../support/wait.ts";
-import { normaliseSerial } from "../../src/server/serial.ts";
+import { normaliseSerial } from "../../src/x509/serial.ts";
 import { parseBundle } from "../../src/certificate/verify.ts";
 
 const DNS = "matrix.enrol.example.org";

@@ -30,7 +30,7 @@ function setup(fake: FakeSynapse) {
     offtopic: fake.addRoom(bot.userId),
     admin: fake.addRoom(bot.userId),
   };
-  const ctx = { synapse, rooms, levels: createPowerLevelWriter(synapse) };
+  const ctx = { bot: synapse, rooms, levels: createPowerLevelWriter(synapse) };
   return { bot, rooms, ctx };
 }
 

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { globMatches, loadCaCertificates } from "../../src/server/ca.ts";
 import { createMemoryLogger } from "../../src/log/logger.ts";
 import { createCrlGuard } from "../../src/server/crl.ts";
-import { X509Certificate } from "../../src/server/x509.ts";
+import { X509Certificate } from "../../src/x509/x509.ts";
 import { createTestPki, writeDevPki } from "../../tools/dev/pki.ts";
 
 async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { createMemoryLogger } from "../../src/log/logger.ts";
 import { createCrlGuard } from "../../src/server/crl.ts";
-import * as x509 from "../../src/server/x509.ts";
+import * as x509 from "../../src/x509/x509.ts";
 import { cfsslPki, cfsslTest } from "../support/cfssl.ts";
 
 cfsslTest(

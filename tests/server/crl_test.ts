@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { createMemoryLogger } from "../../src/log/logger.ts";
 import { createCrlGuard, type CrlGuard, splitCrls } from "../../src/server/crl.ts";
-import { normaliseSerial } from "../../src/server/serial.ts";
-import { X509Certificate } from "../../src/server/x509.ts";
+import { normaliseSerial } from "../../src/x509/serial.ts";
+import { X509Certificate } from "../../src/x509/x509.ts";
 import { createTestPki, randomSerialHex, type TestPki } from "../../tools/dev/pki.ts";
 import { waitFor } from "../support/wait.ts";
 

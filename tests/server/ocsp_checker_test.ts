@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { createMemoryLogger } from "../../src/log/logger.ts";
 import { createOcspChecker, ocspRefusal } from "../../src/server/ocsp.ts";
-import * as x509 from "../../src/server/x509.ts";
+import * as x509 from "../../src/x509/x509.ts";
 import { createTestPki } from "../../tools/dev/pki.ts";
 
 const pki = await createTestPki("ocsp checker test");

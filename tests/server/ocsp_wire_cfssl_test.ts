@@ -3,7 +3,7 @@
  * about which certificate, and when.
  */
 import assert from "node:assert/strict";
-import * as x509 from "../../src/server/x509.ts";
+import * as x509 from "../../src/x509/x509.ts";
 import { readOcspResponse } from "../../src/server/ocsp_wire.ts";
 import { type CfsslPki, cfsslPki, cfsslTest } from "../support/cfssl.ts";
 

@@ -11,7 +11,7 @@ import type { AppBindings } from "../../src/transport/bindings.ts";
 import { startMtlsListener } from "../../src/server/mtls.ts";
 import { createCrlGuard } from "../../src/server/crl.ts";
 import { createMemoryLogger } from "../../src/log/logger.ts";
-import * as x509 from "../../src/server/x509.ts";
+import * as x509 from "../../src/x509/x509.ts";
 import type { Issued, TestPki } from "../../tools/dev/pki.ts";
 
 export interface FakeRm extends AsyncDisposable {

@@ -3,7 +3,7 @@ import {
   commonNameOf,
   formatDistinguishedName,
   parseDistinguishedName,
-} from "../../src/transport/dn.ts";
+} from "../../src/x509/dn.ts";
 
 const parse = (text: string) => {
   const r = parseDistinguishedName(text);
