@@ -8,7 +8,16 @@ import assert from "node:assert/strict";
 const LAYERS: Record<string, readonly string[]> = {
   entry: ["main", "cli"],
   service: ["service"],
-  domain: ["bootstrap", "lifecycle", "reconcile", "rooms", "certificate", "keycloak", "interop"],
+  domain: [
+    "bootstrap",
+    "bot",
+    "lifecycle",
+    "reconcile",
+    "rooms",
+    "certificate",
+    "keycloak",
+    "interop",
+  ],
   adapters: ["synapse", "store", "server", "http", "rm"],
   foundations: ["matrix", "transport", "x509", "config", "log", "metrics", "util", "version"],
 };

@@ -6,7 +6,7 @@ import type { Config } from "../config/config.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Registry } from "../metrics/registry.ts";
 import type { SynapseHttp } from "../synapse/http.ts";
-import type { BotSession } from "../bootstrap/session.ts";
+import type { BotSession } from "../bot/session.ts";
 import { createInteropStore } from "../store/interop.ts";
 import { createInterop, type Interop } from "../interop/interop.ts";
 

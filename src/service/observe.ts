@@ -6,7 +6,7 @@ import type { Config } from "../config/config.ts";
 import { CERTIFICATE_PHASES, type CertificateManager } from "../certificate/manager.ts";
 import { OIDC_PHASES, type OidcRegistration } from "../keycloak/oidc_client.ts";
 import { BOOTSTRAP_PHASES } from "../bootstrap/bootstrap.ts";
-import type { BotSession } from "../bootstrap/session.ts";
+import type { BotSession } from "../bot/session.ts";
 import type { Worker } from "../lifecycle/worker.ts";
 import type { Registry } from "../metrics/registry.ts";
 import type { HealthReport, ServiceSnapshot } from "../http/deps.ts";

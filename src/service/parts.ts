@@ -22,7 +22,7 @@ import type { Logger } from "../log/logger.ts";
 import { createStore } from "../store/store.ts";
 import { createSynapseHttp, type SynapseHttp } from "../synapse/http.ts";
 import { type Bootstrap, createBootstrap } from "../bootstrap/bootstrap.ts";
-import { type BotSession, createBotSession } from "../bootstrap/session.ts";
+import { type BotSession, createBotSession } from "../bot/session.ts";
 
 export interface IdentityParts {
   readonly rm: RmProductApi;

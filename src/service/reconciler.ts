@@ -9,7 +9,7 @@ import type { Logger } from "../log/logger.ts";
 import type { Registry } from "../metrics/registry.ts";
 import type { RoomLocks } from "../rooms/locks.ts";
 import type { WishStore } from "../store/wishes.ts";
-import type { BotSession } from "../bootstrap/session.ts";
+import type { BotSession } from "../bot/session.ts";
 import type { RmProductApi } from "../rm/product_api.ts";
 import { createReconciler, type Reconciler } from "../reconcile/reconcile.ts";
 import { correctDrift } from "../reconcile/drift.ts";

@@ -15,7 +15,7 @@ import { createRegistry, METRICS, type Registry } from "../metrics/registry.ts";
 import type { Worker } from "../lifecycle/worker.ts";
 import type { Logger } from "../log/logger.ts";
 import { loadCaCertificates } from "../server/ca.ts";
-import type { BotSession } from "../bootstrap/session.ts";
+import type { BotSession } from "../bot/session.ts";
 import { createSupervisor } from "./supervise.ts";
 import { type Listening, startMtls, startPlain } from "./listeners.ts";
 import { createObserver } from "./observe.ts";

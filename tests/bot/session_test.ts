@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { BotNotReadyError, createBotSession } from "../../src/bootstrap/session.ts";
+import { BotNotReadyError, createBotSession } from "../../src/bot/session.ts";
 import type { Bootstrap, BootstrapStatus, Ready } from "../../src/bootstrap/bootstrap.ts";
 import { type CallOptions, SynapseError, type SynapseHttp } from "../../src/synapse/http.ts";
 import { z } from "zod";

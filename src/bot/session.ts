@@ -6,7 +6,7 @@
  * their owners.
  */
 import { type SynapseCaller, SynapseError, type SynapseHttp } from "../synapse/http.ts";
-import type { Bootstrap, BootstrapStatus, Ready } from "./bootstrap.ts";
+import type { Bootstrap, BootstrapStatus, Ready } from "../bootstrap/bootstrap.ts";
 import { createWaiters } from "../util/waiters.ts";
 
 /** A call as the bot while there is no token (bootstrapping, or again after a 401). */
