@@ -4,13 +4,9 @@
  * its description all come from that one word.
  */
 import type { Context } from "hono";
-import {
-  type IdentityEnv,
-  refuseProductProxy,
-  requireCertificate,
-  requireLoopback,
-  requireRasenmaeher,
-} from "./identity.ts";
+import type { PeerIdentity } from "../transport/bindings.ts";
+import { ApiError } from "./errors.ts";
+import { type IdentityEnv, LOOPBACK, requireCertificate } from "./identity.ts";
 
 /**
  * - `rm`: Rasenmaeher's certificate, also through its product proxy (the info page).
@@ -74,5 +70,38 @@ export function admit(c: Context<IdentityEnv>, who: Caller, rmCn: string): void 
       return;
     case "public":
       return;
+  }
+}
+
+/** The caller must be Rasenmaeher itself (CN == `rasenmaeher.certcn`), not through its proxy. */
+function requireRasenmaeher(c: Context<IdentityEnv>, rmCn: string): PeerIdentity {
+  const identity = requireCertificate(c);
+  if (identity.cn !== rmCn) {
+    throw new ApiError(
+      "forbidden",
+      `Certificate CN ${JSON.stringify(identity.cn)} is not Rasenmaeher`,
+    );
+  }
+  return identity;
+}
+
+/** RM's product proxy marks what it forwards; such requests must not drive the user lifecycle. */
+function refuseProductProxy(c: Context<IdentityEnv>): void {
+  if (c.req.header("x-rasenmaeher-proxy") !== undefined) {
+    throw new ApiError(
+      "forbidden",
+      "User lifecycle calls are not accepted through RM's product proxy",
+    );
+  }
+}
+
+/** The caller must be on the service's own host, on the plain listener (the operator's CLI). */
+function requireLoopback(c: Context<IdentityEnv>): void {
+  const t = c.env?.transport;
+  if (t?.kind !== "plain" || !LOOPBACK.test(t.remoteAddress)) {
+    throw new ApiError(
+      "forbidden",
+      `${c.req.method} ${c.req.path} is for the operator, from the service's own host only`,
+    );
   }
 }

@@ -1,6 +1,6 @@
 /**
  * @module Who is calling: the identity a listener proved, or, only from trusted proxies and only
- * when enabled, the proxy's `X-ClientCert-DN` header; plus the per-route authorisation guards.
+ * when enabled, the proxy's `X-ClientCert-DN` header. What each route lets in is `callers.ts`.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppBindings, PeerIdentity } from "../transport/bindings.ts";
@@ -8,6 +8,9 @@ import { ApiError } from "./errors.ts";
 import { addressInBlocks, type CidrBlock } from "../config/cidr.ts";
 import type { Logger } from "../log/logger.ts";
 import { commonNameOf, parseDistinguishedName } from "../x509/dn.ts";
+
+/** A loopback address: the service's own host. */
+export const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
 export interface IdentityPolicy {
   /** Honour the proxy header at all (`MTLS_TRUST_PROXY_HEADER`). */
@@ -127,39 +130,4 @@ export function requireCertificate(c: Context<IdentityEnv>): PeerIdentity {
     throw new ApiError("forbidden", "A verified client certificate is required");
   }
   return identity;
-}
-
-/** The caller must be Rasenmaeher itself (CN == `rasenmaeher.certcn`), not through its proxy. */
-export function requireRasenmaeher(c: Context<IdentityEnv>, rmCn: string): PeerIdentity {
-  const identity = requireCertificate(c);
-  if (identity.cn !== rmCn) {
-    throw new ApiError(
-      "forbidden",
-      `Certificate CN ${JSON.stringify(identity.cn)} is not Rasenmaeher`,
-    );
-  }
-  return identity;
-}
-
-/** RM's product proxy marks what it forwards; such requests must not drive the user lifecycle. */
-export function refuseProductProxy(c: Context<IdentityEnv>): void {
-  if (c.req.header("x-rasenmaeher-proxy") !== undefined) {
-    throw new ApiError(
-      "forbidden",
-      "User lifecycle calls are not accepted through RM's product proxy",
-    );
-  }
-}
-
-const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
-
-/** The caller must be on the service's own host, on the plain listener (the operator's CLI). */
-export function requireLoopback(c: Context<IdentityEnv>): void {
-  const t = c.env?.transport;
-  if (t?.kind !== "plain" || !LOOPBACK.test(t.remoteAddress)) {
-    throw new ApiError(
-      "forbidden",
-      `${c.req.method} ${c.req.path} is for the operator, from the service's own host only`,
-    );
-  }
 }

@@ -1,7 +1,8 @@
 /**
  * @module The user-lifecycle boundary the HTTP layer hands callbacks to: the event, the possible
  * outcomes, and a lifecycle that records nothing (for routes built without a service: the OpenAPI
- * document, HTTP tests).
+ * document, HTTP tests). The service's lifecycle is `durable.ts`, wired with the worker by
+ * `wireLifecycle` (src/service/parts.ts).
  */
 
 export type LifecycleAction = "created" | "revoked" | "promoted" | "demoted" | "updated";

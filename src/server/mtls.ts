@@ -27,6 +27,7 @@ import {
 import { type ConnectionEvent, guardListener } from "./guard.ts";
 
 export interface MtlsListenerOptions {
+  /** Serves a vetted request: the service's HTTP app (`createApp(...).fetch`, src/http/app.ts). */
   readonly fetch: (request: Request, env: AppBindings) => Response | Promise<Response>;
   readonly hostname: string;
   /** 0 = any free port (the returned `port` says which). */

@@ -76,7 +76,7 @@ export interface LifecycleParts {
   readonly bot: BotSession;
   readonly locks: RoomLocks;
   readonly wishes: WishStore;
-  readonly work: Worker;
+  readonly worker: Worker;
   readonly lifecycle: Lifecycle;
 }
 
@@ -133,7 +133,7 @@ export function wireLifecycle(o: {
     onWrite: () => metrics.inc("matrixrmapi_kv_writes_total"),
   });
   const bot = createBotSession({ http: o.synapse, bootstrap: o.bootstrap });
-  const work = createWorker({
+  const worker = createWorker({
     ...o.pace,
     store: wishes,
     bot,
@@ -143,13 +143,13 @@ export function wireLifecycle(o: {
   const lifecycle = _counted(
     createDurableLifecycle({
       store: wishes,
-      worker: work,
+      worker,
       log,
       notReadyReason: () => bot.current() === null ? `bootstrap ${bot.status().phase}` : null,
     }),
     metrics,
   );
-  return { bot, wishes, work, lifecycle };
+  return { bot, wishes, worker, lifecycle };
 }
 
 /** Counts callbacks by route and result for `/metrics`. */

@@ -6,16 +6,11 @@
  * `main.ts` only parses arguments, opens KV and waits for a signal; tests build it in-process.
  */
 import type { Config } from "../config/config.ts";
-import type { CertificateManager } from "../certificate/manager.ts";
-import type { OidcRegistration } from "../keycloak/oidc_client.ts";
 import { createApp } from "../http/app.ts";
 import type { App } from "../http/deps.ts";
-import type { Lifecycle } from "../lifecycle/lifecycle.ts";
-import { createRegistry, METRICS, type Registry } from "../metrics/registry.ts";
-import type { Worker } from "../lifecycle/worker.ts";
+import { createRegistry, METRICS } from "../metrics/registry.ts";
 import type { Logger } from "../log/logger.ts";
 import { loadCaCertificates } from "../server/ca.ts";
-import type { BotSession } from "../bot/session.ts";
 import { createSupervisor } from "./supervise.ts";
 import { type Listening, startMtls, startPlain } from "./listeners.ts";
 import { createObserver } from "./observe.ts";
@@ -42,15 +37,6 @@ export interface Service {
   stop(): Promise<void>;
   /** Settles if the service cannot go on (the mTLS listener could not start). */
   readonly fatal: Promise<Error>;
-  /** The parts, for tests and tools that look inside. */
-  readonly parts: {
-    readonly session: BotSession;
-    readonly worker: Worker;
-    readonly lifecycle: Lifecycle;
-    readonly certificate: CertificateManager;
-    readonly oidc: OidcRegistration;
-    readonly metrics: Registry;
-  };
 }
 
 export function createService(o: ServiceOptions): Service {
@@ -59,7 +45,7 @@ export function createService(o: ServiceOptions): Service {
   const metrics = createRegistry(METRICS);
   const caPems = () => loadCaCertificates(config.mtls.caPath, config.mtls.caGlob);
   const { rm, certificate, oidc } = createIdentityParts({ config, log, clock, caPems });
-  const { synapse, bot, locks, wishes, work, lifecycle } = createLifecycleParts({
+  const { synapse, bot, locks, wishes, worker, lifecycle } = createLifecycleParts({
     config,
     kv,
     log,
@@ -89,7 +75,7 @@ export function createService(o: ServiceOptions): Service {
     session: bot,
     certificate,
     oidc,
-    worker: work,
+    worker,
     supervisor,
     metrics,
     mtls: mtlsState,
@@ -128,11 +114,10 @@ export function createService(o: ServiceOptions): Service {
   return {
     app,
     fatal: fatal.promise,
-    parts: { session: bot, worker: work, lifecycle, certificate, oidc, metrics },
     async start() {
       if (started) throw new Error("the service was started already");
       started = true;
-      _superviseAll(supervisor, { certificate, oidc, bot, work, interop }, () => {
+      _superviseAll(supervisor, { certificate, oidc, bot, worker, interop }, () => {
         if (reconciler === null || config.reconcile.intervalMs === 0) return null;
         return [config.reconcile.intervalMs, async () => {
           if (bot.current() === null) return;
@@ -210,14 +195,14 @@ function _startMtls(
 /** Every background part under the supervisor, and the reconciliation on its schedule if any. */
 function _superviseAll(
   supervisor: ReturnType<typeof createSupervisor>,
-  parts: Readonly<Record<"certificate" | "oidc" | "bot" | "work" | "interop", Runs>>,
+  parts: Readonly<Record<"certificate" | "oidc" | "bot" | "worker" | "interop", Runs>>,
   schedule: () => readonly [intervalMs: number, run: () => Promise<void>] | null,
 ): void {
   // Everything in the background, so the API answers from the first moment.
   supervisor.task("certificate", (signal) => parts.certificate.run(signal));
   supervisor.task("oidc_client", (signal) => parts.oidc.run(signal));
   supervisor.task("bootstrap", (signal) => parts.bot.run(signal));
-  supervisor.task("worker", (signal) => parts.work.run(signal));
+  supervisor.task("worker", (signal) => parts.worker.run(signal));
   supervisor.task("interop", (signal) => parts.interop.run(signal));
   const reconcile = schedule();
   if (reconcile !== null) supervisor.every("reconcile", ...reconcile);

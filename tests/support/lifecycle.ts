@@ -60,7 +60,7 @@ export async function lifecycleFixture(
   const ready = await booted.runToReady();
   const log = createMemoryLogger();
   // The lifecycle as production wires it, with a short backoff so outages end within a test.
-  const { wishes: store, work: worker, lifecycle } = wireLifecycle({
+  const { wishes: store, worker, lifecycle } = wireLifecycle({
     synapse: http,
     bootstrap: booted.bootstrap,
     locks,

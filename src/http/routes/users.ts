@@ -1,6 +1,7 @@
 /**
- * @module The user-lifecycle callbacks (`/api/v1/users/*`): validate, authorise as RM, map the
- * callsign to a Matrix ID, hand over to the lifecycle, and report honestly what became of it.
+ * @module The user-lifecycle callbacks (`/api/v1/users/*`), for RM only (declared with
+ * `caller("rm-direct")`, enforced before the handler by `callers.ts`): validate, map the callsign
+ * to a Matrix ID, hand over to the lifecycle, and report honestly what became of it.
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { App, AppDeps } from "../deps.ts";
