@@ -88,13 +88,7 @@ export function createLifecycleParts(o: {
   readonly metrics: Registry;
 }): LifecycleParts {
   const { config, kv, log, metrics } = o;
-  const synapse = createSynapseHttp({
-    baseUrl: config.synapse.url,
-    onResponse: (endpoint, status, ms) => {
-      metrics.inc("matrixrmapi_synapse_requests_total", { endpoint, status: String(status) });
-      metrics.observe("matrixrmapi_synapse_request_seconds", ms / 1000, { endpoint });
-    },
-  });
+  const synapse = createSynapseHttp({ baseUrl: config.synapse.url, metrics });
   // One lock per room for every power-level write of this process: the bootstrap's, the
   // lifecycle serialiser's (calling as the bot's session) and the drift pass's.
   const locks = createRoomLocks();
@@ -129,9 +123,7 @@ export function wireLifecycle(o: {
   readonly pace?: Pick<WorkerOptions, "concurrency" | "maxBackoffMs" | "loginPollMs">;
 }): Omit<LifecycleParts, "synapse" | "locks"> {
   const { kv, log, metrics } = o;
-  const wishes = createWishStore(kv, {
-    onWrite: () => metrics.inc("matrixrmapi_kv_writes_total"),
-  });
+  const wishes = createWishStore(kv, { metrics });
   const bot = createBotSession({ http: o.synapse, bootstrap: o.bootstrap });
   const worker = createWorker({
     ...o.pace,
@@ -140,25 +132,6 @@ export function wireLifecycle(o: {
     levels: createPowerLevelWriter(bot, o.locks),
     log: log.child({ component: "lifecycle" }),
   });
-  const lifecycle = _counted(
-    createDurableLifecycle({
-      store: wishes,
-      worker,
-      log,
-      notReadyReason: () => bot.current() === null ? `bootstrap ${bot.status().phase}` : null,
-    }),
-    metrics,
-  );
+  const lifecycle = createDurableLifecycle({ store: wishes, worker, log, bot, metrics });
   return { bot, wishes, worker, lifecycle };
-}
-
-/** Counts callbacks by route and result for `/metrics`. */
-function _counted(inner: Lifecycle, metrics: Registry): Lifecycle {
-  return {
-    async submit(event) {
-      const outcome = await inner.submit(event);
-      metrics.inc("matrixrmapi_callbacks_total", { route: event.action, result: outcome.kind });
-      return outcome;
-    },
-  };
 }

@@ -6,6 +6,7 @@
  * commits, so the worker's every wake costs no KV read however many people wait. It is read from
  * KV again every `rescanMs`, in case something else wrote to the database.
  */
+import type { Registry } from "../metrics/registry.ts";
 import { z } from "zod";
 import { CorruptRecordError } from "./store.ts";
 
@@ -89,14 +90,14 @@ export interface WishStore {
 }
 
 export interface WishStoreOptions {
-  /** Called after every committed write (for the KV-writes metric). */
-  readonly onWrite?: () => void;
+  /** Counts every committed write (`matrixrmapi_kv_writes_total`). */
+  readonly metrics?: Registry;
   /** How long the in-memory pending index is trusted before KV is read again. @default 60000 */
   readonly rescanMs?: number;
 }
 
 export function createWishStore(kv: Deno.Kv, options: WishStoreOptions = {}): WishStore {
-  const onWrite = options.onWrite ?? (() => {});
+  const onWrite = () => options.metrics?.inc("matrixrmapi_kv_writes_total");
   const rescanMs = options.rescanMs ?? 60_000;
   const index = _pendingIndex(kv, rescanMs);
 

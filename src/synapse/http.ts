@@ -3,6 +3,7 @@
  * answer becomes one error carrying status, `errcode` and `retryAfterMs`; replies are parsed
  * with zod, never trusted.
  */
+import type { Registry } from "../metrics/registry.ts";
 import ky, { type KyInstance } from "ky";
 import { z } from "zod";
 
@@ -68,12 +69,22 @@ export interface SynapseHttpOptions {
   readonly baseUrl: string;
   /** Per-request timeout. @default 15000 */
   readonly timeoutMs?: number;
-  /** Called after every request, for metrics. */
+  /** Counts every request and its duration by endpoint and status (the service's `/metrics`). */
+  readonly metrics?: Registry;
+  /** Called after every request (tests that watch the calls). */
   readonly onResponse?: (endpoint: string, status: number, ms: number) => void;
 }
 
 export function createSynapseHttp(options: SynapseHttpOptions): SynapseHttp {
   const timeoutMs = options.timeoutMs ?? 15_000;
+  const answered = (endpoint: string, status: number, ms: number) => {
+    options.metrics?.inc("matrixrmapi_synapse_requests_total", {
+      endpoint,
+      status: String(status),
+    });
+    options.metrics?.observe("matrixrmapi_synapse_request_seconds", ms / 1000, { endpoint });
+    options.onResponse?.(endpoint, status, ms);
+  };
   const client: KyInstance = ky.create({
     prefix: options.baseUrl.replace(/\/*$/, "/"),
     // ky's timeout ends at the headers; the signal below bounds the body as well.
@@ -101,13 +112,13 @@ export function createSynapseHttp(options: SynapseHttpOptions): SynapseHttp {
         // A connection cut or stalled after the headers is a failed call like any other.
         text = await response.text();
       } catch (err) {
-        options.onResponse?.(endpoint, 0, performance.now() - started);
+        answered(endpoint, 0, performance.now() - started);
         const message = err instanceof DOMException && err.name === "TimeoutError"
           ? `no complete answer within ${timeoutMs} ms`
           : (err as Error).message;
         throw new SynapseError(0, "M_CONNECTION_FAILED", message, null, endpoint);
       }
-      options.onResponse?.(endpoint, response.status, performance.now() - started);
+      answered(endpoint, response.status, performance.now() - started);
       let body: unknown = null;
       try {
         body = text.length > 0 ? JSON.parse(text) : null;

@@ -46,7 +46,12 @@ Deno.test("createDurableLifecycle(): a KV failure is 'unavailable', records noth
   const store = createWishStore(kv);
   const worker = idleWorker();
   const log = createMemoryLogger();
-  const lifecycle = createDurableLifecycle({ store, worker, log, notReadyReason: () => null });
+  const lifecycle = createDurableLifecycle({
+    store,
+    worker,
+    log,
+    bot: { current: () => ({}), status: () => ({ phase: "ready" }) },
+  });
 
   broken.on = true;
   const first = await lifecycle.submit(event("created", "@a:x"));

@@ -65,7 +65,12 @@ async function setup(fake: FakeSynapse, o: Options = {}) {
     maxBackoffMs: o.maxBackoffMs ?? 50,
     loginPollMs: o.loginPollMs ?? 50,
   });
-  const lifecycle = createDurableLifecycle({ store, worker, log, notReadyReason: () => null });
+  const lifecycle = createDurableLifecycle({
+    store,
+    worker,
+    log,
+    bot: { current: () => ({}), status: () => ({ phase: "ready" }) },
+  });
   const stop = new AbortController();
   let running: Promise<void> | null = null;
   return {
