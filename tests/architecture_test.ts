@@ -11,6 +11,7 @@ const LAYERS: Record<string, readonly string[]> = {
   domain: [
     "bootstrap",
     "bot",
+    "status",
     "lifecycle",
     "reconcile",
     "rooms",

@@ -9,7 +9,7 @@ import { BOOTSTRAP_PHASES } from "../bootstrap/bootstrap.ts";
 import type { BotSession } from "../bot/session.ts";
 import type { Worker } from "../lifecycle/worker.ts";
 import type { Registry } from "../metrics/registry.ts";
-import type { HealthReport, ServiceSnapshot } from "../http/deps.ts";
+import type { HealthReport, ServiceSnapshot } from "../status/report.ts";
 import type { Supervisor } from "./supervise.ts";
 import { summariseHealth } from "./health.ts";
 import { MTLS_LISTENER_PHASES, type MtlsListenerState } from "../transport/listener_state.ts";

@@ -4,7 +4,7 @@
  * swallowed, never left dead. A periodic task's failed run is logged and counted the same way.
  */
 import type { Logger } from "../log/logger.ts";
-import type { TaskReport } from "../http/deps.ts";
+import type { TaskReport } from "../status/report.ts";
 import { backoffMs, sleep } from "../util/sleep.ts";
 
 export interface Supervisor {

@@ -11,7 +11,7 @@ import { testConfig } from "./config.ts";
 import type { UserCRUDRequest } from "../../src/http/schemas.ts";
 import type { App } from "../../src/http/app.ts";
 import type { Config } from "../../src/config/config.ts";
-import type { ServiceSnapshot } from "../../src/http/deps.ts";
+import type { ServiceSnapshot } from "../../src/status/report.ts";
 
 /** A canned status snapshot for apps that do not run a service. */
 export const TEST_SNAPSHOT: ServiceSnapshot = {

@@ -1,6 +1,7 @@
 /** @module `GET /api/v1/status`: the service's own state for operators (no secrets in it). */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { App, AppDeps, ServiceSnapshot, TaskReport } from "../deps.ts";
+import type { App, AppDeps } from "../deps.ts";
+import type { ServiceSnapshot, TaskReport } from "../../status/report.ts";
 import type { PendingStatus } from "../../lifecycle/worker.ts";
 import type { CertificateStatus } from "../../certificate/manager.ts";
 import type { OidcStatus } from "../../keycloak/oidc_client.ts";
