@@ -5,7 +5,7 @@
  * ocspserve` behind a counting proxy as the OCSP responder. The CA is made once per profile and
  * kept in `.local/cfssl-ca/`.
  */
-import * as x509 from "../../src/server/x509.ts";
+import * as x509 from "../../src/x509/x509.ts";
 import type { CfsslBins } from "../cfssl/install.ts";
 import { runCfssl as _cfssl } from "../cfssl/run.ts";
 import type { CrlOptions, Issued, LeafOptions, TestPki } from "./pki.ts";

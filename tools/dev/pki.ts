@@ -1,5 +1,5 @@
 /** @module A throwaway CFSSL-shaped PKI (root → intermediate → leaves, CRLs), pure Deno. */
-import * as x509 from "../../src/server/x509.ts";
+import * as x509 from "../../src/x509/x509.ts";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate, Version } from "@peculiar/asn1-x509";
 
