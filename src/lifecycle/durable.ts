@@ -21,6 +21,8 @@ export interface DurableLifecycleOptions {
   };
   /** Counts callbacks by route and result (`matrixrmapi_callbacks_total`). */
   readonly metrics?: Registry;
+  /** The time in ms since the epoch. @default Date.now */
+  readonly now?: () => number;
 }
 
 export function createDurableLifecycle(o: DurableLifecycleOptions): Lifecycle {
@@ -49,7 +51,7 @@ async function _submit(
     result = await o.store.update(event.userId, (current) => {
       const change = nextWish(current, action);
       if (change.kind === "revoked") return null;
-      const now = new Date().toISOString();
+      const now = new Date((o.now ?? Date.now)()).toISOString();
       return {
         version: 1,
         userId: event.userId,

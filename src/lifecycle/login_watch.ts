@@ -43,10 +43,13 @@ export interface LoginWatchOptions {
   readonly log: Logger;
   /** Pages read per look at most (100 accounts each); the rest waits for the next look. */
   readonly maxPages?: number;
+  /** The time in ms since the epoch. @default Date.now */
+  readonly now?: () => number;
 }
 
 export function createLoginWatch(o: LoginWatchOptions): LoginWatch {
   const maxPages = o.maxPages ?? 10;
+  const now = o.now ?? Date.now;
   let mark: LoginWatermark | null | undefined; // undefined: not read from KV yet
 
   /** Every waiting wish due now: after a first start or a lost watermark, once. */
@@ -87,7 +90,7 @@ export function createLoginWatch(o: LoginWatchOptions): LoginWatch {
         // appear in it, and the ones of it further down were seen when the watermark was set.
         // (Without this, more than a page of accounts created in one second costs every look a
         // second page until someone new appears.)
-        if (fresh.length === 0 && Date.now() - mark.createdAt > SECOND_SETTLED_MS) break;
+        if (fresh.length === 0 && now() - mark.createdAt > SECOND_SETTLED_MS) break;
         from = next;
       }
       const first = mark === null;

@@ -161,7 +161,7 @@ export function createWorker(o: WorkerOptions): Worker {
 
 /** Looks for new Matrix accounts while work is pending, at most once per `loginPollMs`. */
 function _loginLooks(o: WorkerOptions, now: () => number) {
-  const loginWatch = createLoginWatch({ synapse: o.bot, store: o.store, log: o.log });
+  const loginWatch = createLoginWatch({ synapse: o.bot, store: o.store, log: o.log, now });
   const every = o.loginPollMs ?? 6000;
   let next = 0;
   return {
