@@ -88,8 +88,11 @@ export function createWorker(o: WorkerOptions): Worker {
     slot: semaphore(concurrency),
   };
   let wakeUp: (() => void) | null = null;
+  /** A wake came while a round ran: the next round starts within 10 ms, not after the sleep. */
+  let woken = false;
 
   const wake = () => {
+    woken = true;
     wakeUp?.();
     wakeUp = null;
   };
@@ -139,9 +142,10 @@ export function createWorker(o: WorkerOptions): Worker {
         await o.bot.whenReady(signal); // the bootstrap (again, after a rejected token)
         continue;
       }
+      woken = false;
       const sleepMs = await round(rooms, tasks, signal);
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, sleepMs);
+        const timer = setTimeout(done, woken ? Math.min(sleepMs, 10) : sleepMs);
         function done() {
           clearTimeout(timer);
           resolve();

@@ -9,6 +9,7 @@ import type { IncomingMessage, Server as HttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { Logger } from "../log/logger.ts";
+import { addressInBlocks, type CidrBlock } from "../config/cidr.ts";
 import {
   type Admission,
   type AdmissionPolicy,
@@ -58,8 +59,8 @@ const BAD_REQUEST = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n";
 export interface ListenerGuardOptions {
   readonly limits: ListenerLimits;
   readonly tls: boolean;
-  /** @default no address has priority */
-  readonly priority?: (address: string) => boolean;
+  /** Addresses held to the overall cap only. @default none */
+  readonly priorityAddresses?: readonly CidrBlock[];
   readonly onConnectionEvent?: (event: ConnectionEvent) => void;
   readonly log: Logger;
 }
@@ -70,7 +71,7 @@ export function guardListener(server: HttpServer | HttpsServer, o: ListenerGuard
     policy: admissionPolicy(o.limits),
     tls: o.tls,
     handshakeTimeoutMs: o.limits.handshakeTimeoutMs,
-    priority: o.priority ?? (() => false),
+    priority: (address) => addressInBlocks(address, o.priorityAddresses ?? []),
     log: o.log,
     ...(o.onConnectionEvent ? { onEvent: o.onConnectionEvent } : {}),
   });

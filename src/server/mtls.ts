@@ -4,6 +4,7 @@
  */
 // Why node:https: Deno.serve can neither ask for nor verify client certificates. The handshake
 // verifies the chain; this module adds what node:https does not do (it ignores `crl`).
+import type { CidrBlock } from "../config/cidr.ts";
 import https from "node:https";
 import type { TLSSocket } from "node:tls";
 import type { Socket } from "node:net";
@@ -43,7 +44,7 @@ export interface MtlsListenerOptions {
   /** Timeouts and connection budgets. @default DEFAULT_LIMITS */
   readonly limits?: ListenerLimits;
   /** Addresses held to the overall cap only (RM, its proxies). @default none */
-  readonly priority?: (address: string) => boolean;
+  readonly priorityAddresses?: readonly CidrBlock[];
   /** Certificate CNs exempt from the per-certificate cap (RM's). @default none */
   readonly exemptCns?: readonly string[];
   /** Each refused or timed-out connection, for the metrics. */

@@ -4,6 +4,7 @@
  * node:http through @hono/node-server, not `Deno.serve`, for what `Deno.serve` cannot do:
  * header, request and idle timeouts and connection budgets (`limits.ts`, `guard.ts`).
  */
+import type { CidrBlock } from "../config/cidr.ts";
 import http from "node:http";
 import { createAdaptorServer, type Http2Bindings, type HttpBindings } from "@hono/node-server";
 import type { AppBindings } from "../transport/bindings.ts";
@@ -26,7 +27,7 @@ export interface PlainListenerOptions {
   /** Timeouts and connection budgets. @default DEFAULT_LIMITS */
   readonly limits?: ListenerLimits;
   /** Addresses held to the overall cap only (RM, its proxies). @default none */
-  readonly priority?: (address: string) => boolean;
+  readonly priorityAddresses?: readonly CidrBlock[];
   /** Each refused or timed-out connection, for the metrics. */
   readonly onConnectionEvent?: (event: ConnectionEvent) => void;
 }

@@ -14,7 +14,6 @@ import { createOcspChecker } from "../server/ocsp.ts";
 import type { MtlsListenerState } from "../transport/listener_state.ts";
 import { judgeServerUse } from "../server/purpose.ts";
 import type { Registry } from "../metrics/registry.ts";
-import { addressInBlocks } from "../config/cidr.ts";
 import type { ConnectionEvent } from "../server/guard.ts";
 import type { AdmissionStats } from "../server/admission.ts";
 
@@ -50,10 +49,9 @@ export async function startPlain(
 
 /** The connection budgets of a listener and where its refusals and timeouts are counted. */
 function _budgets(config: Config, metrics: Registry, listener: "plain" | "mtls") {
-  const blocks = config.limits.priorityAddresses;
   return {
     limits: config.limits,
-    priority: (address: string) => addressInBlocks(address, blocks),
+    priorityAddresses: config.limits.priorityAddresses,
     onConnectionEvent: (event: ConnectionEvent) =>
       metrics.inc(
         event.kind === "refused"

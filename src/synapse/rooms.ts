@@ -1,4 +1,7 @@
-/** @module Synapse room APIs for the bootstrap: alias lookup, room creation, and state read and write. */
+/**
+ * @module Synapse room APIs: alias lookup and room creation (the bootstrap), and state read and
+ * write (the bootstrap, the drift pass and the power-level writer).
+ */
 import { z } from "zod";
 import { enc, notFound, type SynapseCaller, SynapseError } from "./http.ts";
 
