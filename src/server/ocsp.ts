@@ -2,6 +2,7 @@
  * @module Revocation by OCSP for client leaves: one lookup per (issuer, serial) at a time, answers
  * cached for a bounded time, few lookups at once, a short timeout, and the outcome kept visible.
  */
+import type { CrlGuard } from "./crl.ts";
 import * as x509 from "../x509/x509.ts";
 import { normaliseSerial } from "../x509/serial.ts";
 import type { Logger } from "../log/logger.ts";
@@ -38,8 +39,8 @@ export interface OcspCheckerOptions {
   readonly failureCacheMs?: number;
   /** Lookups in flight at once. @default 4 */
   readonly concurrency?: number;
-  /** Whether a delegated responder certificate is revoked (the CRL in force). */
-  readonly isRevoked?: (cert: x509.X509Certificate) => boolean;
+  /** The CRL in force: a delegated responder certificate it revokes is not believed. */
+  readonly crl?: Pick<CrlGuard, "isRevoked">;
   readonly log: Logger;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
@@ -92,7 +93,9 @@ export function createOcspChecker(options: OcspCheckerOptions): OcspChecker {
       gate: semaphore(options.concurrency ?? 4),
       fetch: options.fetch ?? fetch,
       now,
-      isRevoked: options.isRevoked,
+      isRevoked: options.crl === undefined
+        ? undefined
+        : (cert) => options.crl!.isRevoked(cert.serialNumber, cert.issuer),
     },
     cache: new Map(),
     inFlight: new Map(),

@@ -120,8 +120,7 @@ export async function startMtls(o: StartMtlsOptions): Promise<Listening | null> 
     url: ocspConfig.url,
     timeoutMs: ocspConfig.timeoutMs,
     maxCacheMs: ocspConfig.maxCacheMs,
-    // A delegated responder the CRL revoked is not believed.
-    isRevoked: (cert) => crl.isRevoked(cert.serialNumber, cert.issuer),
+    crl,
     log,
   });
   state.attach(crl, ocsp);
