@@ -44,14 +44,13 @@ export async function lookAhead(
   signal: AbortSignal,
 ): Promise<LookAhead> {
   const failed = new Map<string, unknown>();
-  const entries: Array<RoundEntry & { readonly at: number; readonly generation: number }> = [];
+  const entries: Array<RoundEntry & { readonly wish: WishRecord; readonly at: number }> = [];
   let down = false;
   await _inBatches(records.filter(levelledInRound), LOOK_WIDTH, async (record) => {
     if (down || signal.aborted) return;
     try {
       const seen = await look(ctx.bot, record.userId, record, record.appliedGeneration === 0);
-      const { userId, generation } = record;
-      entries.push({ userId, wish: record, seen, at: ctx.now(), generation });
+      entries.push({ userId: record.userId, wish: record, seen, at: ctx.now() });
     } catch (err) {
       failed.set(record.userId, err);
       if (ctx.noteOutage(err)) down = true;
@@ -69,7 +68,7 @@ export async function lookAhead(
   const ahead = new Map<string, Ahead>();
   for (const e of entries) {
     const plan = round.plans.get(e.userId)!;
-    ahead.set(e.userId, { generation: e.generation, at: e.at, plan, written });
+    ahead.set(e.userId, { generation: e.wish.generation, at: e.at, plan, written });
   }
   const writing = Promise.all(written.values()).then(() => {});
   return { ahead, failed, down, writing };
@@ -86,20 +85,23 @@ export async function runRound(
   inFlight: Set<string>,
   signal: AbortSignal,
 ): Promise<void> {
-  const records = (await Promise.all(userIds.map((u) => c.store.get(u).catch(() => null))))
-    .filter((r) => r !== null && r.appliedGeneration < r.generation);
-  const taken = new Set(records.map((r) => r!.userId));
+  // A record that cannot be read, or is applied by now, leaves the round (a later one retries).
+  const read = await Promise.all(userIds.map((u) => c.store.get(u).catch(() => null)));
+  const records = read.filter((r): r is WishRecord =>
+    r !== null && r.appliedGeneration < r.generation
+  );
+  const taken = new Set(records.map((r) => r.userId));
   for (const u of userIds) if (!taken.has(u)) inFlight.delete(u);
   const ahead = await lookAhead(
     { bot: c.bot, rooms, levels: c.levels, now: c.now, noteOutage: c.outage.note },
-    records as WishRecord[],
+    records,
     signal,
   );
   const turns = records.map(async (record) => {
-    const { userId, generation } = record!;
+    const { userId, generation } = record;
     try {
       const failed = ahead.failed.get(userId);
-      if (failed !== undefined) await recordFailure(c, record!, generation, failed);
+      if (failed !== undefined) await recordFailure(c, record, generation, failed);
       else if (!ahead.down) await takeTurn(c, userId, rooms, ahead.ahead.get(userId), signal);
     } finally {
       inFlight.delete(userId);

@@ -377,6 +377,29 @@ Deno.test({
   },
 });
 
+Deno.test("worker: a wish recorded while a round runs starts at once, not at the next poll", async () => {
+  await using fake = startFakeSynapse();
+  // Looks for new accounts only at the first round: later sleeps are the 1 s poll.
+  await using w = await setup(fake, { loginPollMs: 60_000 });
+  const slow = fake.addUser("slow").userId, quick = fake.addUser("quick").userId;
+  await w.send("created", slow);
+  // The first round looks at the account list for 300 ms; slow's own attempt takes 2 s, so its
+  // end wakes nobody in time.
+  fake.fault({ method: "GET", path: USER_LIST, fault: { kind: "delay", ms: 300 } });
+  fake.fault({
+    method: "GET",
+    path: new RegExp(`/users/${encodeURIComponent(slow)}$`),
+    fault: { kind: "delay", ms: 2000 },
+  });
+  w.start();
+  await waitFor("the first round's look", () => fake.count("GET", USER_LIST) === 1);
+  const sent = performance.now();
+  await w.send("created", quick); // wakes the worker while its round is still running
+  await waitFor("quick applied", applied(w.store, quick), { timeoutMs: 3000 });
+  const took = performance.now() - sent;
+  assert.ok(took < 800, `applied ${took.toFixed(0)} ms after the callback (the poll is 1000 ms)`);
+});
+
 Deno.test("worker: run() returns soon after abort, with the attempt in flight finished", async () => {
   await using fake = startFakeSynapse();
   await using w = await setup(fake);

@@ -5,6 +5,9 @@
 import assert from "node:assert/strict";
 import * as x509 from "../../src/x509/x509.ts";
 import { readOcspResponse } from "../../src/server/ocsp_wire.ts";
+import { createOcspChecker } from "../../src/server/ocsp.ts";
+import { normaliseSerial } from "../../src/x509/serial.ts";
+import { createMemoryLogger } from "../../src/log/logger.ts";
 import { type CfsslPki, cfsslPki, cfsslTest } from "../support/cfssl.ts";
 
 interface Setup {
@@ -87,6 +90,27 @@ wireTest(
 );
 
 /** A responder pair issued by the CA with CFSSL's `ocsp` profile. */
+wireTest("the checker does not believe a responder the CRL in force revokes", async (s) => {
+  const responder = await _responderPair(s);
+  const der = await s.pki.ocspSign(s.leafPem, "good", responder);
+  const responderSerial = normaliseSerial(new x509.X509Certificate(responder.certPem).serialNumber);
+  const options = {
+    mode: "on" as const,
+    caPems: [s.pki.intermediatePem, s.pki.rootPem],
+    url: "http://ocsp.invalid/",
+    log: createMemoryLogger(),
+    fetch: (() => Promise.resolve(new Response(new Uint8Array(der)))) as typeof globalThis.fetch,
+  };
+  assert.equal((await createOcspChecker(options).check(s.leaf)).kind, "good");
+  const crl = { isRevoked: (serial: string) => normaliseSerial(serial) === responderSerial };
+  const verdict = await createOcspChecker({ ...options, crl }).check(s.leaf);
+  assert.equal(verdict.kind, "unavailable");
+  assert.match(
+    verdict.kind === "unavailable" ? verdict.reason : "",
+    /responder certificate .* is revoked/,
+  );
+});
+
 function _responderPair(s: Setup) {
   return s.pki.issueByProfile("responder", "ocsp");
 }
